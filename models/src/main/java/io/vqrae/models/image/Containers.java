@@ -1,0 +1,194 @@
+package io.vqrae.models.image;
+
+import com.twelvemonkeys.imageio.metadata.CompoundDirectory;
+import com.twelvemonkeys.imageio.metadata.Directory;
+import com.twelvemonkeys.imageio.metadata.Entry;
+import com.twelvemonkeys.imageio.metadata.tiff.TIFF;
+import com.twelvemonkeys.imageio.metadata.tiff.TIFFReader;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.zip.CRC32;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+
+/** Reads the few container-level facts ImageIO does not expose cheaply: PNG chunk integrity and EXIF orientation. */
+final class Containers {
+
+    /** EXIF orientation meaning "stored upright". */
+    static final int ORIENTATION_NORMAL = 1;
+
+    private Containers() {}
+
+    /**
+     * Walks the PNG chunks before any pixel is decoded. The JDK reader skips CRCs; like libpng
+     * (which Pillow mirrors for critical chunks) a bad CRC on a critical chunk is corruption, while
+     * ancillary chunks with bad CRCs are ignored. The IHDR dimensions are checked here too so a
+     * zero or absurd size is classified precisely instead of as a generic reader error.
+     *
+     * @return the eXIf chunk body (a TIFF structure), or {@code null}
+     */
+    static byte[] checkPng(byte[] d, long maxPixels) throws ImageDecodeException {
+        int pos = 8;
+        byte[] exif = null;
+        boolean first = true;
+        CRC32 crc = new CRC32();
+        while (true) {
+            if (pos + 8 > d.length) {
+                if (first) {
+                    throw new ImageDecodeException(DecodeFailure.TRUNCATED, "PNG ends inside the IHDR chunk");
+                }
+                return exif; // no IEND: whether the pixels are complete is the reader's call
+            }
+            long length = u32(d, pos);
+            String type = new String(d, pos + 4, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+            if (length > Integer.MAX_VALUE || pos + 12 + length > d.length) {
+                throw new ImageDecodeException(DecodeFailure.TRUNCATED, "PNG ends inside chunk " + type);
+            }
+            int body = pos + 8;
+            int len = (int) length;
+            boolean critical = Character.isUpperCase(type.charAt(0));
+            crc.reset();
+            crc.update(d, pos + 4, len + 4);
+            boolean crcOk = crc.getValue() == u32(d, body + len);
+            if (critical && !crcOk) {
+                throw new ImageDecodeException(DecodeFailure.CORRUPT, "PNG chunk " + type + " has a bad CRC");
+            }
+            if (first) {
+                if (!type.equals("IHDR") || len != 13) {
+                    throw new ImageDecodeException(DecodeFailure.CORRUPT, "PNG does not start with a 13-byte IHDR");
+                }
+                checkDimensions(u32(d, body), u32(d, body + 4), maxPixels);
+                first = false;
+            } else if (type.equals("eXIf") && crcOk && exif == null) {
+                exif = Arrays.copyOfRange(d, body, body + len);
+            } else if (type.equals("IEND")) {
+                return exif;
+            }
+            pos = body + len + 4;
+        }
+    }
+
+    /**
+     * TwelveMonkeys' WebP reader pads a short VP8/VP8L stream instead of failing (libwebp, and so
+     * Pillow, refuse it), so the RIFF length is compared with the payload first.
+     */
+    static void checkWebp(byte[] d) throws ImageDecodeException {
+        long riffSize = (d[4] & 0xff) | ((d[5] & 0xff) << 8) | ((d[6] & 0xff) << 16) | ((long) (d[7] & 0xff) << 24);
+        if (d.length < riffSize + 8) {
+            throw new ImageDecodeException(DecodeFailure.TRUNCATED,
+                    "WebP RIFF declares " + (riffSize + 8) + " bytes, got " + d.length);
+        }
+    }
+
+    /** Applies the pixel budget to header dimensions, before anything is allocated for pixels. */
+    static void checkDimensions(long width, long height, long maxPixels) throws ImageDecodeException {
+        if (width <= 0 || height <= 0) {
+            throw new ImageDecodeException(DecodeFailure.INVALID_DIMENSIONS, "declared size " + width + "x" + height);
+        }
+        if (width > Integer.MAX_VALUE || height > Integer.MAX_VALUE || width * height > maxPixels) {
+            throw new ImageDecodeException(DecodeFailure.TOO_MANY_PIXELS,
+                    "declared size " + width + "x" + height + " exceeds maxPixels " + maxPixels);
+        }
+    }
+
+    /**
+     * Returns the TIFF structure of the first JPEG APP1 "Exif" segment (the one Pillow reads), or
+     * {@code null}. Stops at the first scan; a malformed marker sequence is left for the reader to report.
+     */
+    static byte[] jpegExif(byte[] d) {
+        byte[] exifHeader = ImageFormat.ascii("Exif\0\0");
+        int pos = 2;
+        while (pos + 4 <= d.length) {
+            if ((d[pos] & 0xff) != 0xff) {
+                return null;
+            }
+            int marker = d[pos + 1] & 0xff;
+            if (marker == 0xff) { // fill byte
+                pos++;
+                continue;
+            }
+            if (marker == 0xda || marker == 0xd9) {
+                return null;
+            }
+            if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { // markers without a length
+                pos += 2;
+                continue;
+            }
+            int length = ((d[pos + 2] & 0xff) << 8) | (d[pos + 3] & 0xff);
+            int end = pos + 2 + length;
+            if (length < 2 || end > d.length) {
+                return null;
+            }
+            if (marker == 0xe1 && ImageFormat.startsWith(d, pos + 4, exifHeader) && pos + 4 + exifHeader.length <= end) {
+                return Arrays.copyOfRange(d, pos + 4 + exifHeader.length, end);
+            }
+            pos = end;
+        }
+        return null;
+    }
+
+    /**
+     * The orientation tag (274) of IFD0, as {@code ImageOps.exif_transpose} reads it; 1 when the
+     * EXIF is absent, unreadable or out of range. Broken EXIF never fails a decode: the pixels are
+     * still valid and Pillow's transpose ignores what it cannot use as well.
+     */
+    static int orientation(byte[] tiff) {
+        if (tiff == null) {
+            return ORIENTATION_NORMAL;
+        }
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(tiff))) {
+            Directory dir = new TIFFReader().read(in);
+            if (dir instanceof CompoundDirectory compound && compound.directoryCount() > 0) {
+                dir = compound.getDirectory(0);
+            }
+            Entry entry = dir.getEntryById(TIFF.TAG_ORIENTATION);
+            if (entry != null && entry.getValue() instanceof Number n && n.intValue() >= 1 && n.intValue() <= 8) {
+                return n.intValue();
+            }
+        } catch (IOException | RuntimeException e) {
+            return ORIENTATION_NORMAL;
+        }
+        return ORIENTATION_NORMAL;
+    }
+
+    /**
+     * Rotates/flips interleaved RGB so that an image stored with EXIF orientation {@code o} becomes
+     * upright, exactly as Pillow's transposes for that tag (6 = ROTATE_270, i.e. 90 degrees clockwise).
+     */
+    static byte[] applyOrientation(byte[] rgb, int w, int h, int o) {
+        if (o == ORIENTATION_NORMAL) {
+            return rgb;
+        }
+        boolean swap = o >= 5;
+        int outW = swap ? h : w;
+        int outH = swap ? w : h;
+        byte[] out = new byte[rgb.length];
+        int dst = 0;
+        for (int y = 0; y < outH; y++) {
+            for (int x = 0; x < outW; x++) {
+                int sx;
+                int sy;
+                switch (o) {
+                    case 2 -> { sx = w - 1 - x; sy = y; }
+                    case 3 -> { sx = w - 1 - x; sy = h - 1 - y; }
+                    case 4 -> { sx = x; sy = h - 1 - y; }
+                    case 5 -> { sx = y; sy = x; }
+                    case 6 -> { sx = y; sy = h - 1 - x; }
+                    case 7 -> { sx = w - 1 - y; sy = h - 1 - x; }
+                    case 8 -> { sx = w - 1 - y; sy = x; }
+                    default -> throw new IllegalArgumentException("orientation " + o);
+                }
+                int src = (sy * w + sx) * 3;
+                out[dst++] = rgb[src];
+                out[dst++] = rgb[src + 1];
+                out[dst++] = rgb[src + 2];
+            }
+        }
+        return out;
+    }
+
+    private static long u32(byte[] d, int pos) {
+        return ((long) (d[pos] & 0xff) << 24) | ((d[pos + 1] & 0xff) << 16) | ((d[pos + 2] & 0xff) << 8) | (d[pos + 3] & 0xff);
+    }
+}

@@ -1,0 +1,267 @@
+package io.vqrae.models.image;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import javax.imageio.ImageReader;
+import javax.imageio.metadata.IIOMetadata;
+import javax.imageio.metadata.IIOMetadataNode;
+import javax.imageio.spi.ImageReaderSpi;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+import org.w3c.dom.Node;
+
+/**
+ * Decodes untrusted JPEG, PNG, WebP, GIF and BMP payloads into upright, opaque 8-bit RGB.
+ *
+ * <p>Every failure surfaces as an {@link ImageDecodeException} with a typed {@link DecodeFailure};
+ * ImageIO plugins are known to throw arbitrary runtime exceptions on malformed input, so those are
+ * caught and classified here rather than left to kill a streaming task. Declared dimensions are
+ * checked against {@link Builder#maxPixels(long)} from the header alone, before pixel memory is
+ * allocated.
+ *
+ * <p>The output matches Pillow's {@code Image.open} + {@code ImageOps.exif_transpose} +
+ * {@code convert("RGB")} (with transparency composited over the background, see
+ * {@link RgbConverter}); the Python reference is {@code models/python/vqrae/preprocess.py}. Only
+ * the first frame of a GIF is decoded, placed on the logical screen like Pillow does; areas the
+ * first frame does not cover are treated as transparent.
+ *
+ * <p>Instances are immutable and thread-safe: each call uses its own ImageIO reader.
+ */
+public final class ImageDecoder {
+
+    private static final long DEFAULT_MAX_PIXELS = 100_000_000L;
+    private static final int DEFAULT_MAX_INPUT_BYTES = 64 << 20;
+
+    private final long maxPixels;
+    private final int maxInputBytes;
+    private final int[] background;
+    private final Map<ImageFormat, ImageReaderSpi> readers;
+
+    private ImageDecoder(Builder builder) {
+        this.maxPixels = builder.maxPixels;
+        this.maxInputBytes = builder.maxInputBytes;
+        this.background = builder.background.clone();
+        Map<ImageFormat, ImageReaderSpi> found = new EnumMap<>(ImageFormat.class);
+        for (ImageFormat format : ImageFormat.values()) {
+            found.put(format, format.findReaderSpi());
+        }
+        this.readers = found;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A decoder with 100 M pixels, 64 MiB input and a white background. */
+    public static ImageDecoder withDefaults() {
+        return builder().build();
+    }
+
+    /**
+     * Decodes one payload.
+     *
+     * @throws ImageDecodeException for any input that is not a decodable image within the limits
+     * @throws NullPointerException if {@code data} is null (a caller bug, not bad input)
+     */
+    public DecodedImage decode(byte[] data) throws ImageDecodeException {
+        Objects.requireNonNull(data, "data");
+        if (data.length == 0) {
+            throw new ImageDecodeException(DecodeFailure.EMPTY_INPUT, "no bytes");
+        }
+        if (data.length > maxInputBytes) {
+            throw new ImageDecodeException(DecodeFailure.INPUT_TOO_LARGE,
+                    data.length + " bytes exceed maxInputBytes " + maxInputBytes);
+        }
+        ImageFormat format = ImageFormat.sniff(data);
+        if (format == null) {
+            throw new ImageDecodeException(DecodeFailure.UNSUPPORTED_FORMAT, "unrecognised signature " + hexPrefix(data));
+        }
+        byte[] exif = switch (format) {
+            case PNG -> Containers.checkPng(data, maxPixels);
+            case JPEG -> Containers.jpegExif(data);
+            case WEBP -> {
+                Containers.checkWebp(data);
+                yield null;
+            }
+            default -> null;
+        };
+        ImageReader reader;
+        try {
+            reader = readers.get(format).createReaderInstance();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot instantiate the " + format.formatName() + " reader", e);
+        }
+        List<String> warnings = new ArrayList<>();
+        reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data))) {
+            // GIF needs its metadata for the logical screen; other formats skip parsing it.
+            reader.setInput(in, true, format != ImageFormat.GIF);
+            int width = reader.getWidth(0);
+            int height = reader.getHeight(0);
+            Containers.checkDimensions(width, height, maxPixels);
+            int canvasWidth = width;
+            int canvasHeight = height;
+            int left = 0;
+            int top = 0;
+            if (format == ImageFormat.GIF) {
+                int[] screen = gifScreen(reader);
+                left = screen[2];
+                top = screen[3];
+                // Pillow grows the canvas when the first frame sticks out of the logical screen.
+                canvasWidth = (int) Math.max(screen[0], (long) left + width);
+                canvasHeight = (int) Math.max(screen[1], (long) top + height);
+                Containers.checkDimensions(canvasWidth, canvasHeight, maxPixels);
+            }
+            BufferedImage image = reader.read(0, null);
+            failOnTruncationWarning(warnings);
+            byte[] rgb = new byte[Math.multiplyExact(Math.multiplyExact(canvasWidth, canvasHeight), 3)];
+            if (canvasWidth != width || canvasHeight != height) {
+                fill(rgb, background);
+            }
+            RgbConverter.convert(image, rgb, canvasWidth, left, top, background);
+            int orientation = Containers.orientation(exif);
+            rgb = Containers.applyOrientation(rgb, canvasWidth, canvasHeight, orientation);
+            boolean swap = orientation >= 5;
+            return new DecodedImage(swap ? canvasHeight : canvasWidth, swap ? canvasWidth : canvasHeight, rgb,
+                    format.formatName());
+        } catch (ImageDecodeException e) {
+            throw e;
+        } catch (IOException e) {
+            failOnTruncationWarning(warnings);
+            throw new ImageDecodeException(isTruncation(e) ? DecodeFailure.TRUNCATED : DecodeFailure.CORRUPT,
+                    format.formatName() + ": " + e, e);
+        } catch (RuntimeException e) {
+            // Plugins signal malformed data with IndexOutOfBounds, IllegalArgument, NegativeArraySize...
+            failOnTruncationWarning(warnings);
+            throw new ImageDecodeException(DecodeFailure.CORRUPT, format.formatName() + ": " + e, e);
+        } catch (OutOfMemoryError e) {
+            // Only a single large allocation can fail here and it holds nothing else, so the JVM
+            // is fine; a record must not take down the task because it was within maxPixels.
+            throw new ImageDecodeException(DecodeFailure.OUT_OF_MEMORY, format.formatName() + ": " + e, e);
+        } finally {
+            reader.dispose();
+        }
+    }
+
+    /** libjpeg reports a short file only as a warning and pads with gray; Pillow refuses it. */
+    private static void failOnTruncationWarning(List<String> warnings) throws ImageDecodeException {
+        for (String warning : warnings) {
+            if (warning != null && warning.toLowerCase(Locale.ROOT).contains("premature end")) {
+                throw new ImageDecodeException(DecodeFailure.TRUNCATED, warning);
+            }
+        }
+    }
+
+    private static boolean isTruncation(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof EOFException) {
+                return true;
+            }
+            String message = t.getMessage();
+            if (message != null && message.toLowerCase(Locale.ROOT).contains("premature end")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {screenWidth, screenHeight, frameLeft, frameTop} of the first GIF frame. */
+    private static int[] gifScreen(ImageReader reader) throws IOException {
+        IIOMetadata stream = reader.getStreamMetadata();
+        IIOMetadata image = reader.getImageMetadata(0);
+        Node screen = child(stream.getAsTree("javax_imageio_gif_stream_1.0"), "LogicalScreenDescriptor");
+        Node frame = child(image.getAsTree("javax_imageio_gif_image_1.0"), "ImageDescriptor");
+        return new int[] {
+            intAttribute(screen, "logicalScreenWidth"), intAttribute(screen, "logicalScreenHeight"),
+            intAttribute(frame, "imageLeftPosition"), intAttribute(frame, "imageTopPosition")
+        };
+    }
+
+    private static Node child(Node parent, String name) throws IOException {
+        for (Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (name.equals(n.getNodeName())) {
+                return n;
+            }
+        }
+        throw new IOException("GIF metadata has no " + name);
+    }
+
+    private static int intAttribute(Node node, String name) {
+        return Integer.parseInt(((IIOMetadataNode) node).getAttribute(name));
+    }
+
+    private static void fill(byte[] rgb, int[] color) {
+        for (int i = 0; i < rgb.length; i += 3) {
+            rgb[i] = (byte) color[0];
+            rgb[i + 1] = (byte) color[1];
+            rgb[i + 2] = (byte) color[2];
+        }
+    }
+
+    private static String hexPrefix(byte[] data) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < Math.min(8, data.length); i++) {
+            sb.append(String.format("%02x", data[i] & 0xff));
+        }
+        return sb.toString();
+    }
+
+    /** Configures an {@link ImageDecoder}; each setter rejects invalid values immediately. */
+    public static final class Builder {
+        private long maxPixels = DEFAULT_MAX_PIXELS;
+        private int maxInputBytes = DEFAULT_MAX_INPUT_BYTES;
+        private int[] background = {255, 255, 255};
+
+        private Builder() {}
+
+        /** Largest declared width * height accepted (decompression-bomb guard); default 100,000,000. */
+        public Builder maxPixels(long maxPixels) {
+            if (maxPixels <= 0) {
+                throw new IllegalArgumentException("maxPixels must be positive, got " + maxPixels);
+            }
+            // The decoded RGB buffer is a single Java array.
+            if (maxPixels > Integer.MAX_VALUE / 3) {
+                throw new IllegalArgumentException("maxPixels must be at most " + Integer.MAX_VALUE / 3
+                        + " (one RGB byte array), got " + maxPixels);
+            }
+            this.maxPixels = maxPixels;
+            return this;
+        }
+
+        /** Largest payload accepted, in bytes; default 64 MiB. */
+        public Builder maxInputBytes(int maxInputBytes) {
+            if (maxInputBytes <= 0) {
+                throw new IllegalArgumentException("maxInputBytes must be positive, got " + maxInputBytes);
+            }
+            this.maxInputBytes = maxInputBytes;
+            return this;
+        }
+
+        /** Opaque colour transparent pixels are composited over; default white (255, 255, 255). */
+        public Builder alphaBackground(int r, int g, int b) {
+            if ((r | g | b) < 0 || r > 255 || g > 255 || b > 255) {
+                throw new IllegalArgumentException(
+                        "alphaBackground components must be in 0..255, got (" + r + ", " + g + ", " + b + ")");
+            }
+            this.background = new int[] {r, g, b};
+            return this;
+        }
+
+        /**
+         * Builds the decoder, resolving the ImageIO readers now.
+         *
+         * @throws IllegalStateException if a required ImageIO plugin is not on the classpath
+         */
+        public ImageDecoder build() {
+            return new ImageDecoder(this);
+        }
+    }
+}

@@ -1,0 +1,225 @@
+package io.vqrae.models.onnx;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import io.vqrae.models.manifest.GraphSpec;
+import io.vqrae.models.manifest.ModelLoadException;
+import io.vqrae.models.manifest.ModelManifest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * One native {@link OrtSession} per (config, graph role) per JVM, shared by every {@link TokenizerSession}
+ * or {@link DetokenizerSession} opened with that config and closed when the last of them closes.
+ *
+ * <p>Why shared: a Flink TaskManager runs several subtasks of the tokenizer in one JVM, and each would
+ * otherwise load its own copy of the weights (1.6 GB for so400m) and its own thread pool. {@code
+ * OrtSession.run} is thread-safe, so one session serves all of them.
+ */
+final class SharedGraph {
+    /** Graph metadata keys written by {@code python -m vqrae.export}. */
+    static final String META_MODEL_ID = "vqrae.model_id";
+    static final String META_MODEL_VERSION = "vqrae.model_version";
+    static final String META_CODEBOOK_SHA256 = "vqrae.codebook_sha256";
+
+    private record Key(SessionConfig config, String role) {}
+
+    private static final Map<Key, SharedGraph> OPEN = new HashMap<>();
+
+    private final Key key;
+    private final ModelManifest manifest;
+    private final OrtSession.SessionOptions options;
+    private final OrtSession session;
+    private int references;
+
+    private SharedGraph(Key key, ModelManifest manifest, OrtSession.SessionOptions options, OrtSession session) {
+        this.key = key;
+        this.manifest = manifest;
+        this.options = options;
+        this.session = session;
+    }
+
+    /** A tensor a graph must have: name, element type and shape (-1 = dynamic axis). */
+    record TensorSignature(String name, OnnxJavaType type, long... shape) {}
+
+    /** The inputs and outputs a graph must have, derived from its manifest. */
+    record GraphSignature(List<TensorSignature> inputs, List<TensorSignature> outputs) {}
+
+    /**
+     * Returns the shared session for {@code role}, opening and verifying it on first use. Each call must be
+     * paired with one {@link #release()}.
+     */
+    static SharedGraph acquire(SessionConfig config, String role, Function<ModelManifest, GraphSignature> signature)
+            throws ModelLoadException {
+        synchronized (OPEN) {
+            Key key = new Key(config, role);
+            SharedGraph graph = OPEN.get(key);
+            if (graph == null) {
+                graph = open(key, signature);
+                OPEN.put(key, graph);
+            }
+            graph.references++;
+            return graph;
+        }
+    }
+
+    /** Number of native sessions currently open in this JVM (for tests and diagnostics). */
+    static int openSessions() {
+        synchronized (OPEN) {
+            return OPEN.size();
+        }
+    }
+
+    ModelManifest manifest() {
+        return manifest;
+    }
+
+    OrtSession session() {
+        return session;
+    }
+
+    static OrtEnvironment environment() {
+        return OrtEnvironment.getEnvironment();
+    }
+
+    void release() {
+        synchronized (OPEN) {
+            if (--references > 0) {
+                return;
+            }
+            OPEN.remove(key);
+        }
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new TokenizerException("Closing the " + key.role() + " session failed", e);
+        } finally {
+            options.close();
+        }
+    }
+
+    private static SharedGraph open(Key key, Function<ModelManifest, GraphSignature> signatureOf)
+            throws ModelLoadException {
+        ModelManifest manifest = ModelManifest.load(key.config().modelDir());
+        GraphSignature signature = signatureOf.apply(manifest);
+        GraphSpec spec = manifest.graph(key.role());
+        Path file = manifest.directory().resolve(spec.file());
+        verifyDigest(file, spec.sha256());
+
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        try {
+            configure(options, key.config());
+            OrtSession session = environment().createSession(file.toString(), options);
+            try {
+                verifyMetadata(session, manifest, file);
+                verifySignature("input", session.getInputInfo(), signature.inputs(), file);
+                verifySignature("output", session.getOutputInfo(), signature.outputs(), file);
+            } catch (ModelLoadException | OrtException | RuntimeException e) {
+                session.close();
+                throw e;
+            }
+            return new SharedGraph(key, manifest, options, session);
+        } catch (OrtException e) {
+            options.close();
+            throw new ModelLoadException("ONNX Runtime cannot load " + file + ": " + e.getMessage(), e);
+        } catch (ModelLoadException | RuntimeException e) {
+            options.close();
+            throw e;
+        }
+    }
+
+    private static void configure(OrtSession.SessionOptions options, SessionConfig config)
+            throws OrtException, ModelLoadException {
+        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        if (config.intraOpThreads() > 0) {
+            options.setIntraOpNumThreads(config.intraOpThreads());
+        }
+        if (config.provider() == ExecutionProvider.CUDA) {
+            try {
+                options.addCUDA(config.deviceId());
+            } catch (OrtException | UnsatisfiedLinkError e) {
+                throw new ModelLoadException(
+                        "The CUDA execution provider could not be loaded for device " + config.deviceId() + ": "
+                                + e.getMessage()
+                                + ". It needs the com.microsoft.onnxruntime:onnxruntime_gpu jar (not the CPU-only"
+                                + " onnxruntime jar) and, on the library path, the CUDA runtime, cuBLAS/cuBLASLt,"
+                                + " cuFFT, cuRAND and cuDNN libraries of the versions that jar was built for"
+                                + " (ONNX Runtime names the one it could not open above).",
+                        e);
+            }
+        }
+    }
+
+    private static void verifyDigest(Path file, String expected) throws ModelLoadException {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("Every Java platform has SHA-256", e);
+        }
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
+            in.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException e) {
+            throw new ModelLoadException("Cannot read graph " + file + ": " + e.getMessage(), e);
+        }
+        String actual = HexFormat.of().formatHex(digest.digest());
+        if (!actual.equals(expected)) {
+            throw new ModelLoadException("Graph " + file + " has SHA-256 " + actual + " but " + ModelManifest.FILE_NAME
+                    + " expects " + expected + ": the graph and the manifest come from different exports");
+        }
+    }
+
+    private static void verifyMetadata(OrtSession session, ModelManifest manifest, Path file)
+            throws OrtException, ModelLoadException {
+        Map<String, String> metadata = session.getMetadata().getCustomMetadata();
+        expectMetadata(metadata, META_MODEL_ID, manifest.modelId(), file);
+        expectMetadata(metadata, META_MODEL_VERSION, manifest.modelVersion(), file);
+        expectMetadata(metadata, META_CODEBOOK_SHA256, manifest.codebookSha256(), file);
+    }
+
+    private static void expectMetadata(Map<String, String> metadata, String key, String expected, Path file)
+            throws ModelLoadException {
+        String actual = Optional.ofNullable(metadata.get(key)).orElse("<absent>");
+        if (!actual.equals(expected)) {
+            throw new ModelLoadException("Graph " + file + " has metadata " + key + "=" + actual + " but "
+                    + ModelManifest.FILE_NAME + " says " + expected);
+        }
+    }
+
+    private static void verifySignature(String kind, Map<String, NodeInfo> actual, List<TensorSignature> expected,
+            Path file) throws ModelLoadException {
+        if (actual.size() != expected.size()) {
+            throw new ModelLoadException("Graph " + file + " has " + kind + "s " + actual.keySet() + ", expected "
+                    + expected.stream().map(TensorSignature::name).toList());
+        }
+        for (TensorSignature want : expected) {
+            NodeInfo node = actual.get(want.name());
+            if (node == null || !(node.getInfo() instanceof TensorInfo info)) {
+                throw new ModelLoadException("Graph " + file + " has no tensor " + kind + " '" + want.name()
+                        + "' (it has " + actual.keySet() + ")");
+            }
+            if (info.type != want.type() || !Arrays.equals(info.getShape(), want.shape())) {
+                throw new ModelLoadException("Graph " + file + " " + kind + " '" + want.name() + "' is " + info.type
+                        + Arrays.toString(info.getShape()) + " but the manifest implies " + want.type()
+                        + Arrays.toString(want.shape()));
+            }
+        }
+    }
+}

@@ -1,0 +1,361 @@
+package io.vqrae.models.image;
+
+import io.vqrae.models.testing.TestPaths;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Odd, broken and hostile inputs: each row either decodes to the expected size (with a pixel
+ * check where one is meaningful) or fails with the expected {@link DecodeFailure}. Nothing may
+ * escape as anything but {@link ImageDecodeException}.
+ */
+class DecodeRobustnessTest {
+
+    private static final ImageDecoder DECODER = ImageDecoder.withDefaults();
+
+    /** One table row: the input and either an expected size + check, or an expected failure. */
+    record Row(Supplier<byte[]> input, int width, int height, Consumer<DecodedImage> check, DecodeFailure failure) {
+        static Row ok(Supplier<byte[]> input, int width, int height, Consumer<DecodedImage> check) {
+            return new Row(input, width, height, check, null);
+        }
+
+        static Row ok(Supplier<byte[]> input, int width, int height) {
+            return ok(input, width, height, img -> {});
+        }
+
+        static Row fails(Supplier<byte[]> input, DecodeFailure failure) {
+            return new Row(input, 0, 0, null, failure);
+        }
+    }
+
+    static Stream<Named<Row>> rows() {
+        return Stream.of(
+                Named.of("zero bytes", Row.fails(() -> new byte[0], DecodeFailure.EMPTY_INPUT)),
+                Named.of("random bytes", Row.fails(() -> random(4096), DecodeFailure.UNSUPPORTED_FORMAT)),
+                Named.of("HTML error page", Row.fails(
+                        () -> "<!DOCTYPE html><html><body>404</body></html>".getBytes(StandardCharsets.UTF_8),
+                        DecodeFailure.UNSUPPORTED_FORMAT)),
+                Named.of("TIFF (readable by the JDK, refused here)",
+                        Row.fails(() -> file("derived.tiff"), DecodeFailure.UNSUPPORTED_FORMAT)),
+                Named.of("truncated JPEG", Row.fails(
+                        () -> head(file("flower_small.q85_420_non_interleaved.jpg"), 0.6), DecodeFailure.TRUNCATED)),
+                Named.of("truncated progressive JPEG", Row.fails(
+                        () -> head(file("flower.png.im_q85_420_progr.jpg"), 0.5), DecodeFailure.TRUNCATED)),
+                Named.of("truncated PNG", Row.fails(
+                        () -> head(file("cvo9xd_keong_macan_srgb8.png"), 0.5), DecodeFailure.TRUNCATED)),
+                Named.of("PNG signature only", Row.fails(
+                        () -> Arrays.copyOf(file("ccwn3p08.png"), 8), DecodeFailure.TRUNCATED)),
+                Named.of("JPEG with a corrupt Huffman table", Row.fails(
+                        () -> corruptHuffmanTable(file("flower_small.q85_420_non_interleaved.jpg")),
+                        DecodeFailure.CORRUPT)),
+                Named.of("PNG with a bad IDAT CRC", Row.fails(
+                        () -> flipInChunk(file("cvo9xd_keong_macan_srgb8.png"), "IDAT"), DecodeFailure.CORRUPT)),
+                Named.of("PNG with a bad IHDR CRC", Row.fails(
+                        () -> flipInChunk(file("ccwn3p08.png"), "IHDR"), DecodeFailure.CORRUPT)),
+                Named.of("PNG IHDR with bit depth 7", Row.fails(
+                        () -> pngHeaderOnly(32, 32, 7, 2), DecodeFailure.CORRUPT)),
+                Named.of("PNG IHDR with width 0", Row.fails(
+                        () -> pngHeaderOnly(0, 32, 8, 2), DecodeFailure.INVALID_DIMENSIONS)),
+                Named.of("PNG bomb 100000x100000", Row.fails(
+                        () -> pngHeaderOnly(100_000, 100_000, 8, 2), DecodeFailure.TOO_MANY_PIXELS)),
+                Named.of("JPEG SOF declaring 60000x60000", Row.fails(
+                        () -> jpegWithSize(file("flower_small.q85_420_non_interleaved.jpg"), 60_000, 60_000),
+                        DecodeFailure.TOO_MANY_PIXELS)),
+                Named.of("GIF logical screen 65535x65535", Row.fails(
+                        () -> gifWithScreen(file("traffic_light.gif"), 65_535, 65_535), DecodeFailure.TOO_MANY_PIXELS)),
+                Named.of("1x1 PNG", Row.ok(() -> solidPng(1, 1, 0x123456), 1, 1,
+                        img -> assertPixel(img, 0, 0, 0x12, 0x34, 0x56))),
+                Named.of("4000x3000 solid PNG (large but allowed)", Row.ok(() -> solidPng(4000, 3000, 0x20a0f0), 4000, 3000,
+                        img -> assertPixel(img, 3999, 2999, 0x20, 0xa0, 0xf0))),
+                Named.of("CMYK JPEG", Row.ok(() -> file("derived_cmyk.jpg"), 510, 532,
+                        img -> assertMeanClose(img, "flower_small.q85_420_non_interleaved.jpg", 12))),
+                Named.of("16-bit RGB PNG", Row.ok(() -> file("DJI-FC6310-16bit_709_v4_krita.png"), 64, 64)),
+                Named.of("16-bit gray PNG", Row.ok(() -> file("derived_gray16.png"), 500, 500,
+                        img -> assertEquals(img.rgb()[0], img.rgb()[1], "gray replicated"))),
+                Named.of("8-bit palette PNG", Row.ok(() -> file("ccwn3p08.png"), 32, 32)),
+                Named.of("4-bit palette PNG", Row.ok(() -> file("g10n3p04.png"), 32, 32)),
+                Named.of("4-bit gray PNG", Row.ok(() -> file("ct1n0g04.png"), 32, 32)),
+                Named.of("gray+alpha PNG (left column fully transparent -> white)", Row.ok(
+                        () -> file("derived_gray_alpha.png"), 200, 150, img -> assertPixel(img, 0, 75, 255, 255, 255))),
+                Named.of("interlaced PNG", Row.ok(() -> file("derived_interlaced.png"), 201, 151,
+                        img -> assertSamePixels(img, "derived_interlaced_source.png"))),
+                Named.of("animated GIF, first frame", Row.ok(() -> file("animation_patches.gif"), 700, 175)),
+                Named.of("animated GIF traffic light, first frame", Row.ok(() -> file("traffic_light.gif"), 60, 105)),
+                Named.of("lossless WebP", Row.ok(() -> file("derived_lossless.webp"), 128, 96,
+                        img -> assertSamePixels(img, "derived_lossless_source.png"))),
+                Named.of("lossy WebP", Row.ok(() -> file("derived_lossy.webp"), 128, 96)),
+                Named.of("truncated WebP", Row.fails(() -> head(file("derived_lossless.webp"), 0.5), DecodeFailure.TRUNCATED)),
+                Named.of("BMP", Row.ok(() -> file("derived.bmp"), 150, 100)),
+                // The stored top-left corner is a red block; orientation 6 shows it top-right, 3 bottom-right.
+                Named.of("EXIF orientation 6 JPEG", Row.ok(() -> file("derived_exif_orientation6.jpg"), 120, 160,
+                        img -> assertRed(img, 119 - 10, 10))),
+                Named.of("EXIF orientation 3 JPEG", Row.ok(() -> file("derived_exif_orientation3.jpg"), 160, 120,
+                        img -> assertRed(img, 159 - 10, 119 - 10))),
+                Named.of("1x1 JPEG with EXIF and XMP", Row.ok(() -> file("1x1_exif_xmp.jpg"), 1, 1)),
+                Named.of("PNG with eXIf chunk", Row.ok(() -> file("exif2c08.png"), 32, 32)),
+                Named.of("grayscale JPEG", Row.ok(() -> file("flower.png.im_q85_gray.jpg"), 2268, 1512,
+                        img -> assertEquals(img.rgb()[3000], img.rgb()[3002], "gray replicated"))),
+                Named.of("progressive JPEG", Row.ok(() -> file("flower.png.im_q85_420_progr.jpg"), 2268, 1512)),
+                Named.of("non-interleaved JPEG", Row.ok(() -> file("flower_small.q85_420_non_interleaved.jpg"), 510, 532)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rows")
+    void decodesOrFailsTyped(Row row) {
+        byte[] input = row.input().get();
+        try {
+            DecodedImage image = DECODER.decode(input);
+            if (row.failure() != null) {
+                fail("expected " + row.failure() + " but decoded " + image.width() + "x" + image.height());
+            }
+            assertEquals(row.width(), image.width(), "width");
+            assertEquals(row.height(), image.height(), "height");
+            assertEquals((long) row.width() * row.height() * 3, image.rgb().length, "rgb length");
+            row.check().accept(image);
+        } catch (ImageDecodeException e) {
+            if (row.failure() == null) {
+                throw new AssertionError("expected a " + row.width() + "x" + row.height() + " image", e);
+            }
+            assertEquals(row.failure(), e.reason(), e::getMessage);
+            assertTrue(e.getMessage().startsWith(row.failure().code() + ": "), e.getMessage());
+        }
+    }
+
+    @Test
+    void refusesBombsFromTheHeaderWithoutAllocatingPixels() {
+        byte[] bomb = pngHeaderOnly(100_000, 100_000, 8, 6);
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long threadId = Thread.currentThread().getId();
+        long before = threads.getThreadAllocatedBytes(threadId);
+        long start = System.nanoTime();
+        ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> DECODER.decode(bomb));
+        long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+        long allocated = threads.getThreadAllocatedBytes(threadId) - before;
+        assertEquals(DecodeFailure.TOO_MANY_PIXELS, e.reason());
+        assertTrue(elapsedMs < 1000, "took " + elapsedMs + " ms");
+        // 100000x100000 RGBA would be 40 GB; anything near a megabyte means pixels were touched.
+        assertTrue(allocated < 1 << 20, "allocated " + allocated + " bytes");
+    }
+
+    @Test
+    void refusesInputsOverTheByteLimit() {
+        ImageDecoder small = ImageDecoder.builder().maxInputBytes(1000).build();
+        ImageDecodeException e = assertThrows(ImageDecodeException.class,
+                () -> small.decode(file("flower_small.q85_420_non_interleaved.jpg")));
+        assertEquals(DecodeFailure.INPUT_TOO_LARGE, e.reason());
+    }
+
+    @Test
+    void refusesImagesOverThePixelLimit() {
+        ImageDecoder small = ImageDecoder.builder().maxPixels(500 * 500 - 1).build();
+        ImageDecodeException e = assertThrows(ImageDecodeException.class,
+                () -> small.decode(file("cvo9xd_keong_macan_srgb8.png")));
+        assertEquals(DecodeFailure.TOO_MANY_PIXELS, e.reason());
+    }
+
+    @Test
+    void compositesOverTheConfiguredBackground() throws ImageDecodeException {
+        DecodedImage black = ImageDecoder.builder().alphaBackground(0, 0, 0).build()
+                .decode(file("derived_gray_alpha.png"));
+        assertPixel(black, 0, 75, 0, 0, 0);
+    }
+
+    @Test
+    void builderRejectsInvalidSettingsNamingThem() {
+        assertMessage("maxPixels", () -> ImageDecoder.builder().maxPixels(0));
+        assertMessage("maxPixels", () -> ImageDecoder.builder().maxPixels(Long.MAX_VALUE));
+        assertMessage("maxInputBytes", () -> ImageDecoder.builder().maxInputBytes(-1));
+        assertMessage("alphaBackground", () -> ImageDecoder.builder().alphaBackground(0, 256, 0));
+        assertMessage("alphaBackground", () -> ImageDecoder.builder().alphaBackground(-1, 0, 0));
+    }
+
+    @Test
+    void reasonCodesAreStableSnakeCase() {
+        for (DecodeFailure f : DecodeFailure.values()) {
+            assertEquals(f.name().toLowerCase(java.util.Locale.ROOT), f.code());
+        }
+    }
+
+    private static void assertMessage(String setting, org.junit.jupiter.api.function.Executable call) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        assertTrue(e.getMessage().contains(setting), e.getMessage());
+    }
+
+    // ---- inputs ----
+
+    private static byte[] file(String name) {
+        return TestPaths.testImageBytes(name);
+    }
+
+    private static byte[] random(int n) {
+        byte[] b = new byte[n];
+        new Random(42).nextBytes(b);
+        return b;
+    }
+
+    private static byte[] head(byte[] data, double fraction) {
+        return Arrays.copyOf(data, (int) (data.length * fraction));
+    }
+
+    /** Overwrites the class/id and code lengths of the first DHT segment with 0xFF: an invalid table. */
+    private static byte[] corruptHuffmanTable(byte[] jpeg) {
+        byte[] out = jpeg.clone();
+        int dht = indexOf(out, new byte[] {(byte) 0xff, (byte) 0xc4}, 2);
+        Arrays.fill(out, dht + 4, dht + 21, (byte) 0xff);
+        return out;
+    }
+
+    private static byte[] jpegWithSize(byte[] jpeg, int width, int height) {
+        byte[] out = jpeg.clone();
+        int sof = indexOf(out, new byte[] {(byte) 0xff, (byte) 0xc0}, 2);
+        ByteBuffer.wrap(out, sof + 5, 4).putShort((short) height).putShort((short) width);
+        return out;
+    }
+
+    private static byte[] gifWithScreen(byte[] gif, int width, int height) {
+        byte[] out = gif.clone();
+        out[6] = (byte) width;
+        out[7] = (byte) (width >> 8);
+        out[8] = (byte) height;
+        out[9] = (byte) (height >> 8);
+        return out;
+    }
+
+    /** Flips a byte inside the first chunk of {@code type}, leaving its stored CRC stale. */
+    private static byte[] flipInChunk(byte[] png, String type) {
+        byte[] out = png.clone();
+        int at = indexOf(out, type.getBytes(StandardCharsets.US_ASCII), 8);
+        out[at + 4 + 5] ^= 0x01;
+        return out;
+    }
+
+    /** A PNG with a valid-CRC IHDR, an empty zlib IDAT and IEND. */
+    private static byte[] pngHeaderOnly(int width, int height, int depth, int colorType) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+        chunk(out, "IHDR", ByteBuffer.allocate(13).putInt(width).putInt(height)
+                .put((byte) depth).put((byte) colorType).put((byte) 0).put((byte) 0).put((byte) 0).array());
+        Deflater deflater = new Deflater();
+        deflater.finish();
+        byte[] idat = new byte[64];
+        int n = deflater.deflate(idat);
+        deflater.end();
+        chunk(out, "IDAT", Arrays.copyOf(idat, n));
+        chunk(out, "IEND", new byte[0]);
+        return out.toByteArray();
+    }
+
+    private static void chunk(ByteArrayOutputStream out, String type, byte[] body) {
+        byte[] t = type.getBytes(StandardCharsets.US_ASCII);
+        CRC32 crc = new CRC32();
+        crc.update(t);
+        crc.update(body);
+        out.writeBytes(ByteBuffer.allocate(4).putInt(body.length).array());
+        out.writeBytes(t);
+        out.writeBytes(body);
+        out.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    }
+
+    private static byte[] solidPng(int width, int height, int rgb) {
+        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        int[] row = new int[width];
+        Arrays.fill(row, rgb);
+        for (int y = 0; y < height; y++) {
+            img.setRGB(0, y, width, 1, row, 0, width);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            ImageIO.write(img, "png", out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    private static int indexOf(byte[] data, byte[] needle, int from) {
+        outer:
+        for (int i = from; i <= data.length - needle.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (data[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new IllegalArgumentException("marker not found");
+    }
+
+    // ---- checks ----
+
+    private static void assertPixel(DecodedImage img, int x, int y, int r, int g, int b) {
+        int i = (y * img.width() + x) * 3;
+        assertArrayEquals(new int[] {r, g, b},
+                new int[] {img.rgb()[i] & 0xff, img.rgb()[i + 1] & 0xff, img.rgb()[i + 2] & 0xff},
+                "pixel (" + x + ", " + y + ")");
+    }
+
+    /** JPEG-tolerant "this is the red marker block" check. */
+    private static void assertRed(DecodedImage img, int x, int y) {
+        int i = (y * img.width() + x) * 3;
+        int r = img.rgb()[i] & 0xff;
+        int g = img.rgb()[i + 1] & 0xff;
+        int b = img.rgb()[i + 2] & 0xff;
+        assertTrue(r > 200 && g < 60 && b < 60, "pixel (" + x + ", " + y + ") should be red, is " + r + "," + g + "," + b);
+    }
+
+    private static void assertSamePixels(DecodedImage img, String losslessSource) {
+        try {
+            DecodedImage expected = DECODER.decode(file(losslessSource));
+            assertEquals(expected.width(), img.width());
+            assertArrayEquals(expected.rgb(), img.rgb(), "pixels differ from " + losslessSource);
+        } catch (ImageDecodeException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** CMYK round trips are not exact (profiles, inversion); the mean colour must still be close. */
+    private static void assertMeanClose(DecodedImage img, String rgbSource, double tolerance) {
+        try {
+            DecodedImage expected = DECODER.decode(file(rgbSource));
+            for (int c = 0; c < 3; c++) {
+                double a = channelMean(img, c);
+                double e = channelMean(expected, c);
+                assertTrue(Math.abs(a - e) < tolerance, "channel " + c + " mean " + a + " vs " + e);
+            }
+        } catch (ImageDecodeException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static double channelMean(DecodedImage img, int channel) {
+        long sum = 0;
+        for (int i = channel; i < img.rgb().length; i += 3) {
+            sum += img.rgb()[i] & 0xff;
+        }
+        return (double) sum / (img.rgb().length / 3);
+    }
+}

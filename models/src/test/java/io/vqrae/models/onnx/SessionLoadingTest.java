@@ -1,0 +1,134 @@
+package io.vqrae.models.onnx;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vqrae.models.manifest.ModelLoadException;
+import io.vqrae.models.manifest.ModelManifest;
+import io.vqrae.models.testing.TestPaths;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Opening sessions: sharing, and refusing graphs that do not match their manifest. */
+class SessionLoadingTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void sessionsWithEqualConfigShareOneNativeSessionUntilTheLastCloses() throws Exception {
+        SessionConfig config = SessionConfig.cpu(TestPaths.tinyModel());
+        int before = SharedGraph.openSessions();
+        TokenizerSession first = TokenizerSession.open(config);
+        TokenizerSession second = TokenizerSession.open(config);
+        assertThat(SharedGraph.openSessions()).isEqualTo(before + 1);
+        first.close();
+        first.close(); // idempotent: must not release the second's share
+        assertThat(SharedGraph.openSessions()).isEqualTo(before + 1);
+        assertThat(second.encode(List.of(new byte[second.manifest().imageBytes()])).size()).isEqualTo(1);
+        second.close();
+        assertThat(SharedGraph.openSessions()).isEqualTo(before);
+        assertThatThrownBy(() -> second.encode(List.of(new byte[1]))).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void wrongImageSizeIsRejectedBeforeOnnxRuntimeRuns() throws Exception {
+        try (TokenizerSession session = TokenizerSession.open(SessionConfig.cpu(TestPaths.tinyModel()))) {
+            assertThatThrownBy(() -> session.encode(List.of(new byte[12])))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("uint8 [3, 256, 256] = 196608 bytes");
+        }
+    }
+
+    @Test
+    void manifestMatchesTheTinyModelsShapes() throws Exception {
+        ModelManifest m = ModelManifest.load(TestPaths.tinyModel());
+        assertThat(m.modelId()).isEqualTo("vqrae-tiny");
+        assertThat(m.gridHeight()).isEqualTo(16);
+        assertThat(m.gridWidth()).isEqualTo(16);
+        assertThat(m.numTokens()).isEqualTo(256);
+        assertThat(m.imageBytes()).isEqualTo(3 * 256 * 256);
+        assertThat(m.codebookSize()).isEqualTo(1024);
+        assertThat(m.graphs()).containsKeys("encoder", "decoder");
+    }
+
+    @Test
+    void missingKeyIsNamed() throws Exception {
+        Path dir = copyOfTinyModel(manifest -> manifest.remove("token_grid"));
+        assertThatThrownBy(() -> ModelManifest.load(dir))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("'token_grid' is missing");
+    }
+
+    @Test
+    void badPreprocessingFilterIsNamed() throws Exception {
+        Path dir = copyOfTinyModel(manifest -> ((ObjectNode) manifest.get("preprocessing")).put("filter", "lanczos"));
+        assertThatThrownBy(() -> ModelManifest.load(dir))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("'preprocessing'")
+                .hasMessageContaining("lanczos");
+    }
+
+    @Test
+    void graphFromAnotherExportIsRefusedByItsDigest() throws Exception {
+        Path dir = copyOfTinyModel(manifest -> ((ObjectNode) manifest.get("graphs").get("encoder"))
+                .put("sha256", "0".repeat(64)));
+        assertThatThrownBy(() -> TokenizerSession.open(SessionConfig.cpu(dir)))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("encoder.onnx has SHA-256")
+                .hasMessageContaining("different exports");
+    }
+
+    @Test
+    void graphOfAnotherModelVersionIsRefusedByItsMetadata() throws Exception {
+        Path dir = copyOfTinyModel(manifest -> manifest.put("model_version", "9.9.9"));
+        assertThatThrownBy(() -> TokenizerSession.open(SessionConfig.cpu(dir)))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("vqrae.model_version=0.1.0")
+                .hasMessageContaining("9.9.9");
+    }
+
+    @Test
+    void graphWhoseShapesDisagreeWithTheManifestIsRefused() throws Exception {
+        Path dir = copyOfTinyModel(manifest -> manifest.put("feature_dim", 64));
+        assertThatThrownBy(() -> TokenizerSession.open(SessionConfig.cpu(dir)))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("'features'")
+                .hasMessageContaining("[-1, 256, 64]");
+    }
+
+    @Test
+    void cudaWithoutTheGpuBuildExplainsWhatIsMissing() {
+        SessionConfig config = SessionConfig.builder().modelDir(TestPaths.tinyModel())
+                .provider(ExecutionProvider.CUDA).build();
+        assertThatThrownBy(() -> TokenizerSession.open(config))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("CUDA execution provider could not be loaded")
+                .hasMessageContaining("onnxruntime_gpu")
+                .hasMessageContaining("cuDNN");
+        assertThat(SharedGraph.openSessions()).isZero();
+    }
+
+    private Path copyOfTinyModel(Consumer<ObjectNode> edit) throws IOException {
+        Path dir = Files.createDirectories(temp.resolve("model"));
+        try (Stream<Path> files = Files.list(TestPaths.tinyModel())) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".onnx") || f.endsWith("manifest.json")).toList()) {
+                Files.copy(file, dir.resolve(file.getFileName()));
+            }
+        }
+        Path manifestFile = dir.resolve(ModelManifest.FILE_NAME);
+        ObjectNode manifest = (ObjectNode) JSON.readTree(manifestFile.toFile());
+        edit.accept(manifest);
+        JSON.writeValue(manifestFile.toFile(), manifest);
+        return dir;
+    }
+}
