@@ -1,6 +1,5 @@
 package io.vqrae.models.onnx;
 
-import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -13,10 +12,7 @@ import java.util.Objects;
  * @param deviceId GPU ordinal for {@link ExecutionProvider#CUDA}; ignored on CPU
  * @param intraOpThreads threads ONNX Runtime may use inside one operator; 0 lets it choose (one per core)
  */
-public record SessionConfig(Path modelDir, ExecutionProvider provider, int deviceId, int intraOpThreads)
-        implements Serializable {
-    private static final long serialVersionUID = 1L;
-
+public record SessionConfig(Path modelDir, ExecutionProvider provider, int deviceId, int intraOpThreads) {
     public SessionConfig {
         Objects.requireNonNull(modelDir, "modelDir");
         Objects.requireNonNull(provider, "provider");

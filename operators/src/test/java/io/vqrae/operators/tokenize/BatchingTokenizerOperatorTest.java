@@ -1,0 +1,141 @@
+package io.vqrae.operators.tokenize;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vqrae.models.manifest.ModelManifest;
+import io.vqrae.operators.data.Origin;
+import io.vqrae.operators.data.PreprocessedImage;
+import io.vqrae.operators.data.TokenizedImage;
+import io.vqrae.schemas.FailureStage;
+import io.vqrae.models.testing.TestPaths;
+import io.vqrae.operators.data.Rejection;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Flush causes of the batching tokenizer, asserted from its counters, on the real tiny model. */
+class BatchingTokenizerOperatorTest {
+    private static final Path MODEL_DIR = TestPaths.tinyModel();
+    private static int imageBytes;
+
+    @BeforeAll
+    static void readManifest() throws Exception {
+        imageBytes = ModelManifest.load(MODEL_DIR).imageBytes();
+    }
+
+    @Test
+    void fullBatchesTimerFlushesCheckpointFlushesAndEndOfInput() throws Exception {
+        TokenizerOptions options = TokenizerOptions.builder(MODEL_DIR.toString())
+                .maxBatchSize(4)
+                .maxBatchDelay(Duration.ofMillis(100))
+                .featureMode(FeatureMode.POOLED)
+                .intraOpThreads(1)
+                .build();
+        BatchingTokenizerOperator operator = new BatchingTokenizerOperator(options);
+        Random random = new Random(7);
+        int next = 0;
+        try (OneInputStreamOperatorTestHarness<PreprocessedImage, TokenizedImage> harness =
+                new OneInputStreamOperatorTestHarness<>(operator)) {
+            harness.setProcessingTime(0);
+            harness.open();
+            TokenizerMetrics metrics = operator.metrics();
+
+            // Under load: 9 images arrive before any timer; two full batches go out, one image waits.
+            for (int i = 0; i < 9; i++) {
+                harness.processElement(image(next++, random), 0);
+            }
+            assertThat(metrics.fullBatches.getCount()).isEqualTo(2);
+            assertThat(harness.extractOutputValues()).hasSize(8);
+
+            // The waiting image's timer fires at its deadline and flushes the partial batch.
+            harness.setProcessingTime(99);
+            assertThat(metrics.timerFlushes.getCount()).isZero();
+            harness.setProcessingTime(100);
+            assertThat(metrics.timerFlushes.getCount()).isEqualTo(1);
+            assertThat(harness.extractOutputValues()).hasSize(9);
+
+            // A checkpoint barrier flushes what is buffered, so nothing is in flight at the snapshot.
+            harness.setProcessingTime(150);
+            for (int i = 0; i < 3; i++) {
+                harness.processElement(image(next++, random), 150);
+            }
+            harness.prepareSnapshotPreBarrier(1);
+            harness.snapshot(1, 160);
+            assertThat(metrics.checkpointFlushes.getCount()).isEqualTo(1);
+            assertThat(harness.extractOutputValues()).hasSize(12);
+
+            // The cancelled timer of the flushed batch (due at 250) must not flush the next, younger batch
+            // (due at 300) early.
+            harness.setProcessingTime(200);
+            harness.processElement(image(next++, random), 200);
+            harness.setProcessingTime(250);
+            assertThat(metrics.timerFlushes.getCount()).isEqualTo(1);
+            assertThat(harness.extractOutputValues()).hasSize(12);
+
+            // End of input flushes the rest.
+            harness.endInput();
+            operator.finish();
+            assertThat(metrics.endOfInputFlushes.getCount()).isEqualTo(1);
+
+            List<TokenizedImage> out = harness.extractOutputValues();
+            assertThat(out).extracting(TokenizedImage::id)
+                    .containsExactly("img-0", "img-1", "img-2", "img-3", "img-4", "img-5", "img-6", "img-7", "img-8",
+                            "img-9", "img-10", "img-11", "img-12");
+            assertThat(metrics.imagesTokenized.getCount()).isEqualTo(13);
+            assertThat(metrics.batchSize.getCount()).isEqualTo(5);
+            assertThat(metrics.batchSize.getStatistics().getMax()).isEqualTo(4);
+            assertThat(metrics.batchSize.getStatistics().getMin()).isEqualTo(1);
+            assertThat(metrics.failedBatches.getCount()).isZero();
+            assertThat(out.get(0).tokenIds()).hasSize(16 * 16);
+            assertThat(out.get(0).features()).hasSize(128 * 2);
+        }
+    }
+
+    @Test
+    void anImageTheModelFailsOnIsDeadLetteredWithoutLosingItsBatchMates() throws Exception {
+        TokenizerOptions options = TokenizerOptions.builder(MODEL_DIR.toString())
+                .maxBatchSize(4)
+                .maxBatchDelay(Duration.ofSeconds(10))
+                .featureMode(FeatureMode.OFF)
+                .intraOpThreads(1)
+                .build();
+        BatchingTokenizerOperator operator = new BatchingTokenizerOperator(options);
+        Random random = new Random(11);
+        try (OneInputStreamOperatorTestHarness<PreprocessedImage, TokenizedImage> harness =
+                new OneInputStreamOperatorTestHarness<>(operator)) {
+            harness.open();
+            harness.processElement(image(0, random), 0);
+            // The session refuses a tensor of the wrong size for the whole batch: the poison image.
+            harness.processElement(new PreprocessedImage("poison", "sha", new byte[12], Origin.of("in", 0, 1)), 0);
+            harness.processElement(image(2, random), 0);
+            harness.processElement(image(3, random), 0);
+
+            TokenizerMetrics metrics = operator.metrics();
+            assertThat(metrics.failedBatches.getCount()).isEqualTo(1);
+            assertThat(harness.extractOutputValues()).extracting(TokenizedImage::id)
+                    .containsExactly("img-0", "img-2", "img-3");
+            assertThat(harness.extractOutputValues()).allSatisfy(result -> assertThat(result.features()).isNull());
+            List<Rejection> rejected = harness.getSideOutput(BatchingTokenizerOperator.REJECTED).stream()
+                    .map(record -> record.getValue()).toList();
+            assertThat(rejected).singleElement().satisfies(rejection -> {
+                assertThat(rejection.id()).isEqualTo("poison");
+                assertThat(rejection.stage()).isEqualTo(FailureStage.tokenize);
+                assertThat(rejection.reason()).isEqualTo(BatchingTokenizerOperator.TOKENIZER_FAILED);
+                assertThat(rejection.message()).contains("has 12 bytes");
+                assertThat(rejection.origin().offset()).isEqualTo(1L);
+            });
+            assertThat(metrics.imagesTokenized.getCount()).isEqualTo(3);
+            assertThat(metrics.imagesRejected.getCount()).isEqualTo(1);
+        }
+    }
+
+    private static PreprocessedImage image(int i, Random random) {
+        byte[] chw = new byte[imageBytes];
+        random.nextBytes(chw);
+        return new PreprocessedImage("img-" + i, "sha", chw, Origin.of("in", 0, i));
+    }
+}

@@ -1,0 +1,36 @@
+package io.vqrae.pipeline.kafka;
+
+import io.vqrae.operators.encode.EncodedRecord;
+import io.vqrae.pipeline.config.JobConfig;
+import java.nio.charset.StandardCharsets;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * Routes each already-serialized output record to its topic by kind. One sink writes all three topics,
+ * so an image's token and feature records are committed in the same Kafka transaction.
+ */
+public final class EncodedRecordSerializer implements KafkaRecordSerializationSchema<EncodedRecord> {
+    private static final long serialVersionUID = 1L;
+
+    private final String tokensTopic;
+    private final String featuresTopic;
+    private final String deadLetterTopic;
+
+    public EncodedRecordSerializer(JobConfig.Topics topics) {
+        this.tokensTopic = topics.tokens();
+        this.featuresTopic = topics.features();
+        this.deadLetterTopic = topics.deadLetter();
+    }
+
+    @Override
+    public ProducerRecord<byte[], byte[]> serialize(EncodedRecord record, KafkaSinkContext context, Long timestamp) {
+        String topic = switch (record.kind()) {
+            case TOKENS -> tokensTopic;
+            case FEATURES -> featuresTopic;
+            case DEAD_LETTER -> deadLetterTopic;
+        };
+        byte[] key = record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8);
+        return new ProducerRecord<>(topic, null, timestamp, key, record.value());
+    }
+}

@@ -1,0 +1,65 @@
+package io.vqrae.pipeline.kafka;
+
+import io.vqrae.pipeline.config.JobConfig;
+import io.vqrae.schemas.ImageRecord;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/** Writes images to the input topic as {@code ImageRecord}s keyed by id (the demo's and tests' loader). */
+public final class InputWriter implements AutoCloseable {
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final String topic;
+
+    public InputWriter(JobConfig.Kafka kafka) {
+        Properties props = new Properties();
+        props.putAll(kafka.clientProperties());
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(Integer.MAX_VALUE));
+        this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+        this.topic = kafka.topics().input();
+    }
+
+    /** Sends one image as an {@code ImageRecord}; {@code sourceUri} may be null. */
+    public void send(String id, byte[] image, String sourceUri) {
+        ImageRecord record = ImageRecord.newBuilder()
+                .setId(id)
+                .setImage(ByteBuffer.wrap(image))
+                .setSourceUri(sourceUri)
+                .build();
+        ByteArrayOutputStream value = new ByteArrayOutputStream(image.length + 256);
+        try {
+            ImageRecord.getEncoder().encode(record, value);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Writing to memory cannot fail", e);
+        }
+        sendRaw(id, value.toByteArray());
+    }
+
+    /** Sends arbitrary bytes as a record value: how a test feeds a record that is not an ImageRecord. */
+    public void sendRaw(String key, byte[] value) {
+        try {
+            producer.send(new ProducerRecord<>(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value)).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while writing to " + topic, e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("Could not write to " + topic + ": " + e.getCause(), e.getCause());
+        }
+    }
+
+    @Override
+    public void close() {
+        producer.close();
+    }
+}

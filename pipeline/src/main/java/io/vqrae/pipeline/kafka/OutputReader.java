@@ -1,0 +1,82 @@
+package io.vqrae.pipeline.kafka;
+
+import io.vqrae.pipeline.config.JobConfig;
+import io.vqrae.schemas.DeadLetterRecord;
+import io.vqrae.schemas.FeatureRecord;
+import io.vqrae.schemas.TokenRecord;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Reads everything committed so far on the job's output topics, with {@code isolation.level=read_committed}
+ * (the only way to see exactly-once output: records of aborted transactions are still in the log).
+ */
+public final class OutputReader {
+    private static final Duration POLL = Duration.ofMillis(200);
+
+    private OutputReader() {}
+
+    /** The committed outputs of a run. */
+    public record Outputs(List<TokenRecord> tokens, List<FeatureRecord> features, List<DeadLetterRecord> deadLetters) {}
+
+    public static Outputs readCommitted(JobConfig.Kafka kafka, Duration timeout) {
+        JobConfig.Topics topics = kafka.topics();
+        return new Outputs(
+                read(kafka, topics.tokens(), TokenRecord.getDecoder(), timeout),
+                read(kafka, topics.features(), FeatureRecord.getDecoder(), timeout),
+                read(kafka, topics.deadLetter(), DeadLetterRecord.getDecoder(), timeout));
+    }
+
+    /** Every committed record of {@code topic} up to its last stable offset at call time. */
+    public static <T> List<T> read(JobConfig.Kafka kafka, String topic, BinaryMessageDecoder<T> decoder, Duration timeout) {
+        Properties props = new Properties();
+        props.putAll(kafka.clientProperties());
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, timeout).stream()
+                    .map(p -> new TopicPartition(topic, p.partition()))
+                    .toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
+            List<T> out = new ArrayList<>();
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!reachedEnd(consumer, end)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("Timed out reading " + topic + " up to " + end);
+                }
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
+                    try {
+                        out.add(decoder.decode(record.value()));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("Bad record at " + record.topic() + "-" + record.partition() + "@" + record.offset(), e);
+                    }
+                }
+            }
+            return out;
+        }
+    }
+
+    private static boolean reachedEnd(KafkaConsumer<?, ?> consumer, Map<TopicPartition, Long> end) {
+        for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
+            if (consumer.position(e.getKey()) < e.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

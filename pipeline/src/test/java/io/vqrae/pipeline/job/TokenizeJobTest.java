@@ -1,0 +1,207 @@
+package io.vqrae.pipeline.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vqrae.models.image.ImageDecoder;
+import io.vqrae.models.manifest.ModelManifest;
+import io.vqrae.models.onnx.EncodedBatch;
+import io.vqrae.models.onnx.SessionConfig;
+import io.vqrae.models.onnx.TokenizerSession;
+import io.vqrae.models.preprocess.Preprocessor;
+import io.vqrae.models.testing.TestPaths;
+import io.vqrae.operators.data.InputImage;
+import io.vqrae.operators.encode.TokenIds;
+import io.vqrae.pipeline.config.JobConfig;
+import io.vqrae.pipeline.demo.SampleImages;
+import io.vqrae.pipeline.embedded.EmbeddedKafka;
+import io.vqrae.pipeline.kafka.InputWriter;
+import io.vqrae.pipeline.kafka.OutputReader;
+import io.vqrae.schemas.DeadLetterRecord;
+import io.vqrae.schemas.FeatureRecord;
+import io.vqrae.schemas.TokenRecord;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.state.CheckpointListener;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The job end to end on a real in-JVM Kafka broker and a real MiniCluster, outputs read read_committed. */
+class TokenizeJobTest {
+    private static final Path MODEL_DIR = TestPaths.tinyModel();
+    private static final Duration READ_TIMEOUT = Duration.ofMinutes(1);
+    private static EmbeddedKafka kafka;
+
+    @BeforeAll
+    static void startKafka() throws Exception {
+        kafka = EmbeddedKafka.start(64 * 1024 * 1024);
+    }
+
+    @AfterAll
+    static void stopKafka() {
+        kafka.close();
+    }
+
+    @Test
+    void everyInputEndsAsTokensAndFeaturesOrOneDeadLetterWithTokensOfADirectRun(@TempDir Path dir) throws Exception {
+        SampleImages.write(dir, 10);
+        Map<String, byte[]> good = new LinkedHashMap<>();
+        Map<String, byte[]> bad = new LinkedHashMap<>();
+        for (Path file : files(dir)) {
+            (file.getFileName().toString().startsWith("broken-") ? bad : good).put(file.getFileName().toString(), Files.readAllBytes(file));
+        }
+        for (Path photo : files(TestPaths.testImages()).stream()
+                .filter(p -> p.toString().matches("(?i).*\\.(jpe?g|png)$")).limit(6).toList()) {
+            good.put("photo-" + photo.getFileName(), Files.readAllBytes(photo));
+        }
+        assertThat(good.keySet()).filteredOn(id -> id.startsWith("photo-")).hasSize(6);
+        JobConfig config = config("counts", Map.of("batching.max-size", "4"));
+        TokenizeJob job = TokenizeJob.prepare(config);
+        try (InputWriter writer = new InputWriter(config.kafka())) {
+            good.forEach((id, bytes) -> writer.send(id, bytes, null));
+            bad.forEach((id, bytes) -> writer.send(id, bytes, null));
+            writer.sendRaw("not-avro", "plain text, not an ImageRecord".getBytes(StandardCharsets.UTF_8));
+        }
+
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2);
+        job.attach(env);
+        env.execute("counts");
+
+        OutputReader.Outputs out = OutputReader.readCommitted(config.kafka(), READ_TIMEOUT);
+        assertThat(out.tokens()).extracting(TokenRecord::getId).containsExactlyInAnyOrderElementsOf(good.keySet());
+        assertThat(out.features()).extracting(FeatureRecord::getId).containsExactlyInAnyOrderElementsOf(good.keySet());
+        List<String> badIds = new ArrayList<>(bad.keySet());
+        badIds.add("not-avro");
+        assertThat(out.deadLetters()).extracting(DeadLetterRecord::getId).containsExactlyInAnyOrderElementsOf(badIds);
+        Map<String, String> reasons = new HashMap<>();
+        out.deadLetters().forEach(d -> reasons.put(d.getId(), d.getReason()));
+        assertThat(reasons).containsEntry("not-avro", "malformed_record").containsEntry(SampleImages.EMPTY, "empty_input");
+        assertThat(out.features().get(0).getShape()).containsExactly(256, 128);
+
+        // Token ids from Kafka equal a direct TokenizerSession run on the same files.
+        ModelManifest manifest = ModelManifest.load(MODEL_DIR);
+        Preprocessor preprocessor = new Preprocessor(manifest.preprocessing());
+        ImageDecoder decoder = ImageDecoder.withDefaults();
+        List<String> ids = new ArrayList<>(good.keySet());
+        List<byte[]> chw = new ArrayList<>();
+        for (String id : ids) {
+            chw.add(preprocessor.toChw(decoder.decode(good.get(id))));
+        }
+        Map<String, int[]> fromKafka = new HashMap<>();
+        out.tokens().forEach(t -> fromKafka.put(t.getId(), TokenIds.decode(t.getTokenIds(), t.getDtype())));
+        try (TokenizerSession session = TokenizerSession.open(SessionConfig.cpu(MODEL_DIR))) {
+            EncodedBatch direct = session.encode(chw);
+            for (int i = 0; i < ids.size(); i++) {
+                assertThat(fromKafka.get(ids.get(i))).as(ids.get(i)).containsExactly(direct.tokenIds(i));
+            }
+        }
+    }
+
+    @Test
+    void committedOutputHasEveryIdExactlyOnceAcrossAFailureAndRestartFromCheckpoint(@TempDir Path dir) throws Exception {
+        SampleImages.write(dir, 30);
+        JobConfig config = config("failover", Map.of("checkpoint.interval", "300ms", "batching.max-size", "4"));
+        TokenizeJob job = TokenizeJob.prepare(config);
+        List<String> ids = new ArrayList<>();
+        try (InputWriter writer = new InputWriter(config.kafka())) {
+            for (Path file : files(dir)) {
+                String id = file.getFileName().toString();
+                if (!id.startsWith("broken-")) {
+                    writer.send(id, Files.readAllBytes(file), null);
+                    ids.add(id);
+                }
+            }
+        }
+
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, conf);
+        job.configure(env);
+        FailOnceAfterCheckpoint.reset();
+        DataStream<InputImage> images = env.fromSource(job.source(), WatermarkStrategy.noWatermarks(), "images")
+                .setParallelism(1)
+                .map(new FailOnceAfterCheckpoint())
+                .setParallelism(1);
+        job.process(images).sinkTo(job.sink()).setParallelism(1);
+        env.execute("failover");
+
+        assertThat(FailOnceAfterCheckpoint.FAILED.get()).as("failure was injected").isTrue();
+        OutputReader.Outputs out = OutputReader.readCommitted(config.kafka(), READ_TIMEOUT);
+        assertThat(out.tokens()).extracting(TokenRecord::getId).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(out.features()).extracting(FeatureRecord::getId).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(out.deadLetters()).isEmpty();
+    }
+
+    /**
+     * Throws once, after at least one checkpoint has completed and part of the input went through, so the
+     * job must restart from that checkpoint. Slows records down so checkpoints happen mid-stream.
+     */
+    static final class FailOnceAfterCheckpoint extends RichMapFunction<InputImage, InputImage> implements CheckpointListener {
+        private static final long serialVersionUID = 1L;
+        static final AtomicBoolean FAILED = new AtomicBoolean();
+        static final AtomicInteger CHECKPOINTS = new AtomicInteger();
+        private int seen;
+
+        static void reset() {
+            FAILED.set(false);
+            CHECKPOINTS.set(0);
+        }
+
+        @Override
+        public InputImage map(InputImage image) throws Exception {
+            Thread.sleep(40);
+            seen++;
+            if (seen >= 10 && CHECKPOINTS.get() > 0 && FAILED.compareAndSet(false, true)) {
+                throw new IllegalStateException("injected failure at " + image.id());
+            }
+            return image;
+        }
+
+        @Override
+        public void notifyCheckpointComplete(long checkpointId) {
+            CHECKPOINTS.incrementAndGet();
+        }
+    }
+
+    private static JobConfig config(String name, Map<String, String> extra) {
+        Map<String, String> settings = new HashMap<>(extra);
+        settings.put("model.dir", MODEL_DIR.toString());
+        settings.put("kafka.bootstrap-servers", kafka.bootstrapServers());
+        settings.put("kafka.bounded", "true");
+        settings.put("kafka.starting-offsets", "earliest");
+        settings.put("kafka.topics.input", name + ".images");
+        settings.put("kafka.topics.tokens", name + ".tokens");
+        settings.put("kafka.topics.features", name + ".features");
+        settings.put("kafka.topics.dead-letter", name + ".dead-letter");
+        settings.put("kafka.transactional-id-prefix", name);
+        settings.put("kafka.group-id", name);
+        settings.put("parallelism.decode", "2");
+        settings.putIfAbsent("checkpoint.interval", "1s");
+        return JobConfig.fromMap(settings);
+    }
+
+    private static List<Path> files(Path dir) throws java.io.IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(Files::isRegularFile).sorted().toList();
+        }
+    }
+}
