@@ -155,14 +155,7 @@ final class SharedGraph {
             try {
                 options.addCUDA(config.deviceId());
             } catch (OrtException | UnsatisfiedLinkError e) {
-                throw new ModelLoadException(
-                        "The CUDA execution provider could not be loaded for device " + config.deviceId() + ": "
-                                + e.getMessage()
-                                + ". It needs the com.microsoft.onnxruntime:onnxruntime_gpu jar (not the CPU-only"
-                                + " onnxruntime jar) and, on the library path, the CUDA runtime, cuBLAS/cuBLASLt,"
-                                + " cuFFT, cuRAND and cuDNN libraries of the versions that jar was built for"
-                                + " (ONNX Runtime names the one it could not open above).",
-                        e);
+                throw new ModelLoadException(CudaDiagnosis.explain(config.deviceId(), e.getMessage()), e);
             }
         }
     }

@@ -113,9 +113,20 @@ class SessionLoadingTest {
         assertThatThrownBy(() -> TokenizerSession.open(config))
                 .isInstanceOf(ModelLoadException.class)
                 .hasMessageContaining("CUDA execution provider could not be loaded")
+                .hasMessageContaining("CPU-only build")
                 .hasMessageContaining("onnxruntime_gpu")
-                .hasMessageContaining("cuDNN");
+                .hasMessageContaining("libcudnn.so.9");
         assertThat(SharedGraph.openSessions()).isZero();
+    }
+
+    @Test
+    void cudaDiagnosisNamesEveryLibraryMissingFromTheSearchPath() throws IOException {
+        Path cuda = Files.createDirectories(temp.resolve("cuda"));
+        Files.createFile(cuda.resolve("libcudart.so.12"));
+        Files.createFile(cuda.resolve("libcublas.so.12"));
+        Files.createFile(cuda.resolve("libcublasLt.so.12"));
+        assertThat(CudaDiagnosis.missingLibraries(List.of(cuda, temp)))
+                .containsExactly("libcufft.so.11", "libcurand.so.10", "libcudnn.so.9");
     }
 
     private Path copyOfTinyModel(Consumer<ObjectNode> edit) throws IOException {
