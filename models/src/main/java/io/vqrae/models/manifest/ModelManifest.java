@@ -2,6 +2,7 @@ package io.vqrae.models.manifest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vqrae.models.image.ImageDecoder;
 import io.vqrae.models.preprocess.CropMode;
 import io.vqrae.models.preprocess.PreprocessSpec;
 import io.vqrae.models.preprocess.ResizeFilter;
@@ -83,6 +84,16 @@ public record ModelManifest(
     /** Bytes of one preprocessed image as the encoder takes it: uint8 [3, H, W]. */
     public int imageBytes() {
         return 3 * imageHeight() * imageWidth();
+    }
+
+    /**
+     * An {@link ImageDecoder} builder set up for this model (transparent pixels composited over the model's
+     * {@code alpha_background}); callers may still set the size limits. Every path from image bytes to this
+     * model's input starts here, so the job, the command line and the tests decode alike.
+     */
+    public ImageDecoder.Builder imageDecoder() {
+        return ImageDecoder.builder()
+                .alphaBackground(alphaBackground.get(0), alphaBackground.get(1), alphaBackground.get(2));
     }
 
     /** The graph with this role, or a {@link ModelLoadException} naming the manifest key. */

@@ -40,7 +40,7 @@ class Fp16ExportTest {
             Preprocessor preprocessor = new Preprocessor(fp32.manifest().preprocessing());
             List<byte[]> images = new ArrayList<>();
             for (String photo : PHOTOS) {
-                images.add(preprocessor.toChw(ImageDecoder.withDefaults().decode(TestPaths.testImageBytes(photo))));
+                images.add(preprocessor.toChw(fp32.manifest().imageDecoder().build().decode(TestPaths.testImageBytes(photo))));
             }
             EncodedBatch full = fp32.encode(images);
             EncodedBatch half = fp16.encode(images);

@@ -63,7 +63,7 @@ class ModelParityTest {
     /** Real photos preprocessed by the Java pipeline, plus noise that exercises the full uint8 range. */
     private static List<byte[]> inputs(ModelManifest manifest) throws IOException {
         Preprocessor preprocessor = new Preprocessor(manifest.preprocessing());
-        ImageDecoder decoder = ImageDecoder.withDefaults();
+        ImageDecoder decoder = manifest.imageDecoder().build();
         List<byte[]> images = new ArrayList<>();
         try (Stream<Path> files = Files.list(TestPaths.testImages())) {
             for (Path file : files.filter(f -> f.toString().endsWith(".png")).sorted().limit(REAL_IMAGES).toList()) {

@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Objects;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
@@ -61,11 +60,9 @@ public final class DecodeFunction extends ProcessFunction<InputImage, Preprocess
     @Override
     public void open(OpenContext openContext) throws Exception {
         ModelManifest manifest = ModelManifest.load(Path.of(options.modelDir()));
-        List<Integer> background = manifest.alphaBackground();
-        decoder = ImageDecoder.builder()
+        decoder = manifest.imageDecoder()
                 .maxPixels(options.maxPixels())
                 .maxInputBytes(options.maxInputBytes())
-                .alphaBackground(background.get(0), background.get(1), background.get(2))
                 .build();
         preprocessor = new Preprocessor(manifest.preprocessing());
         sha256 = newSha256();

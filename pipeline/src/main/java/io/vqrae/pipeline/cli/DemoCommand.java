@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
         name = "demo",
         mixinStandardHelpOptions = true,
         description = {
-            "Starts an in-JVM Kafka broker, loads images into the input topic, runs the streaming job on a local",
-            "MiniCluster with checkpointing, reads the outputs back read_committed and prints a summary."
+            "Runs the whole pipeline on an embedded Kafka broker and a local Flink MiniCluster.",
+            "Starts an in-JVM KRaft broker, loads images into the input topic, runs the streaming job with",
+            "checkpointing, reads the outputs back read_committed and prints a summary."
         })
 final class DemoCommand implements Callable<Integer> {
 

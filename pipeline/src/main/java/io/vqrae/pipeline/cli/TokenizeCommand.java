@@ -35,8 +35,9 @@ import picocli.CommandLine.Parameters;
 @Command(
         name = "tokenize",
         mixinStandardHelpOptions = true,
-        description = {"Tokenize image files (folders are searched recursively) and print one JSON line per file:",
-            "{\"file\", \"token_ids\", \"grid\", \"mean_quant_error\", \"timing_ms\"} or {\"file\", \"error\": {\"reason\", \"message\"}}."})
+        description = {"Tokenizes image files without Kafka or Flink, one JSON line per file.",
+            "Folders are searched recursively. Each line is {\"file\", \"source_size\", \"grid\", \"token_ids\",",
+            "\"mean_quant_error\", \"timing_ms\"} or {\"file\", \"error\": {\"reason\", \"message\"}}."})
 public final class TokenizeCommand implements Callable<Integer> {
     /** Reason code for a file the command could not read (the decoder's codes cover everything after that). */
     static final String UNREADABLE_FILE = "unreadable_file";
@@ -77,11 +78,11 @@ public final class TokenizeCommand implements Callable<Integer> {
         }
         List<Path> files = expand(inputs);
         SessionConfig config = SessionConfig.builder().modelDir(model).provider(provider).intraOpThreads(threads).build();
-        ImageDecoder decoder = ImageDecoder.withDefaults();
         Summary summary = new Summary();
         long start = System.nanoTime();
         try (TokenizerSession session = TokenizerSession.open(config)) {
             ModelManifest manifest = session.manifest();
+            ImageDecoder decoder = manifest.imageDecoder().build();
             Preprocessor preprocessor = new Preprocessor(manifest.preprocessing());
             List<Prepared> batch = new ArrayList<>(batchSize);
             for (Path file : files) {

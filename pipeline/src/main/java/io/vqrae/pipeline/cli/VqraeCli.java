@@ -1,5 +1,8 @@
 package io.vqrae.pipeline.cli;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -10,12 +13,27 @@ import picocli.CommandLine.Command;
 @Command(
         name = "vqrae",
         mixinStandardHelpOptions = true,
+        versionProvider = VqraeCli.Version.class,
         description = "Images to VQRAE tokens and semantic features.",
         subcommands = {DemoCommand.class, RunCommand.class, TokenizeCommand.class, CommandLine.HelpCommand.class})
 public final class VqraeCli {
 
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
+    }
+
+    /** The build's version, written into {@code vqrae-version.properties} by Maven resource filtering. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws IOException {
+            Properties properties = new Properties();
+            try (InputStream in = VqraeCli.class.getResourceAsStream("/vqrae-version.properties")) {
+                if (in != null) {
+                    properties.load(in);
+                }
+            }
+            return new String[] {"vqrae-stream " + properties.getProperty("version", "(unknown version)")};
+        }
     }
 
     /** The command tree; tests execute it without exiting the JVM. */

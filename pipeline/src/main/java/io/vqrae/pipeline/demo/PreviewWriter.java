@@ -32,7 +32,7 @@ final class PreviewWriter {
     static void write(Path modelDir, List<Pair> pairs, Path file) throws IOException, ModelLoadException, ImageDecodeException {
         ModelManifest manifest = ModelManifest.load(modelDir);
         Preprocessor preprocessor = new Preprocessor(manifest.preprocessing());
-        ImageDecoder decoder = ImageDecoder.withDefaults();
+        ImageDecoder decoder = manifest.imageDecoder().build();
         List<byte[]> originals = new ArrayList<>();
         List<int[]> ids = new ArrayList<>();
         for (Pair pair : pairs) {

@@ -83,7 +83,7 @@ class TokenizeCommandTest {
             Preprocessor preprocessor = new Preprocessor(session.manifest().preprocessing());
             List<byte[]> images = new ArrayList<>();
             for (String photo : PHOTOS) {
-                images.add(preprocessor.toChw(ImageDecoder.withDefaults().decode(TestPaths.testImageBytes(photo))));
+                images.add(preprocessor.toChw(session.manifest().imageDecoder().build().decode(TestPaths.testImageBytes(photo))));
             }
             EncodedBatch batch = session.encode(images);
             int[][] ids = new int[PHOTOS.size()][];

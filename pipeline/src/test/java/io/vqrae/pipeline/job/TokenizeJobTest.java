@@ -98,7 +98,7 @@ class TokenizeJobTest {
         // Token ids from Kafka equal a direct TokenizerSession run on the same files.
         ModelManifest manifest = ModelManifest.load(MODEL_DIR);
         Preprocessor preprocessor = new Preprocessor(manifest.preprocessing());
-        ImageDecoder decoder = ImageDecoder.withDefaults();
+        ImageDecoder decoder = manifest.imageDecoder().build();
         List<String> ids = new ArrayList<>(good.keySet());
         List<byte[]> chw = new ArrayList<>();
         for (String id : ids) {
