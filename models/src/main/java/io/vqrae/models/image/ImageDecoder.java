@@ -5,7 +5,6 @@ import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -49,11 +48,7 @@ public final class ImageDecoder {
         this.maxPixels = builder.maxPixels;
         this.maxInputBytes = builder.maxInputBytes;
         this.background = builder.background.clone();
-        Map<ImageFormat, ImageReaderSpi> found = new EnumMap<>(ImageFormat.class);
-        for (ImageFormat format : ImageFormat.values()) {
-            found.put(format, format.findReaderSpi());
-        }
-        this.readers = found;
+        this.readers = ReaderProviders.create();
     }
 
     public static Builder builder() {

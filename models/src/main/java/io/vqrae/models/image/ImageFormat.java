@@ -1,27 +1,19 @@
 package io.vqrae.models.image;
 
-import java.util.Iterator;
-import java.util.Locale;
-import javax.imageio.spi.IIORegistry;
-import javax.imageio.spi.ImageReaderSpi;
-
 /** The container formats {@link ImageDecoder} accepts, recognised by signature bytes only. */
 enum ImageFormat {
-    // TwelveMonkeys' JPEG reader handles CMYK/YCCK and broken Adobe/ICC markers the JDK one rejects.
-    JPEG("jpeg", "com.twelvemonkeys."),
-    PNG("png", "com.sun.imageio."),
-    WEBP("webp", "com.twelvemonkeys."),
-    GIF("gif", "com.sun.imageio."),
-    BMP("bmp", "com.sun.imageio.");
+    JPEG("jpeg"),
+    PNG("png"),
+    WEBP("webp"),
+    GIF("gif"),
+    BMP("bmp");
 
     private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
     private final String formatName;
-    private final String pluginPackage;
 
-    ImageFormat(String formatName, String pluginPackage) {
+    ImageFormat(String formatName) {
         this.formatName = formatName;
-        this.pluginPackage = pluginPackage;
     }
 
     /** The lower-case name reported in {@link DecodedImage#format()}. */
@@ -50,31 +42,6 @@ enum ImageFormat {
             return BMP;
         }
         return null;
-    }
-
-    /**
-     * Finds the ImageIO provider this decoder uses for the format. Looked up once per decoder so a
-     * missing plugin jar fails at build time rather than on the first record.
-     */
-    ImageReaderSpi findReaderSpi() {
-        Iterator<ImageReaderSpi> it = IIORegistry.getDefaultInstance().getServiceProviders(ImageReaderSpi.class, true);
-        while (it.hasNext()) {
-            ImageReaderSpi spi = it.next();
-            if (spi.getPluginClassName().startsWith(pluginPackage) && handles(spi)) {
-                return spi;
-            }
-        }
-        throw new IllegalStateException("no ImageIO reader for " + formatName + " from " + pluginPackage
-                + "* on the classpath (is the TwelveMonkeys imageio-" + formatName + " jar missing?)");
-    }
-
-    private boolean handles(ImageReaderSpi spi) {
-        for (String name : spi.getFormatNames()) {
-            if (name.toLowerCase(Locale.ROOT).equals(formatName)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     static boolean startsWith(byte[] data, int offset, byte[] prefix) {

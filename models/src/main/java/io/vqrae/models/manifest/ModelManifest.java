@@ -57,14 +57,25 @@ public record ModelManifest(
     public static final String FILE_NAME = "manifest.json";
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SHA256_HEX = "[0-9a-f]{64}";
 
+    /** Invariants only; {@link #load} reports a bad file key by key before it gets here. */
     public ModelManifest {
         Objects.requireNonNull(directory, "directory");
         Objects.requireNonNull(modelId, "modelId");
         Objects.requireNonNull(modelVersion, "modelVersion");
         Objects.requireNonNull(preprocessing, "preprocessing");
+        if (codebookSize <= 0 || codeDim <= 0 || gridHeight <= 0 || gridWidth <= 0 || featureDim <= 0) {
+            throw new IllegalArgumentException("Sizes must be positive: codebookSize=" + codebookSize + ", codeDim="
+                    + codeDim + ", grid=" + gridHeight + "x" + gridWidth + ", featureDim=" + featureDim);
+        }
         alphaBackground = List.copyOf(alphaBackground);
-        Objects.requireNonNull(codebookSha256, "codebookSha256");
+        if (alphaBackground.size() != 3 || alphaBackground.stream().anyMatch(c -> c < 0 || c > 255)) {
+            throw new IllegalArgumentException("alphaBackground must be three values 0..255, got " + alphaBackground);
+        }
+        if (!Objects.requireNonNull(codebookSha256, "codebookSha256").matches(SHA256_HEX)) {
+            throw new IllegalArgumentException("codebookSha256 must be 64 lower-case hex digits, got " + codebookSha256);
+        }
         graphs = Map.copyOf(graphs);
     }
 
@@ -213,7 +224,7 @@ public record ModelManifest(
 
         private String sha256(JsonNode parent, String key) throws ModelLoadException {
             String value = text(parent, key);
-            if (!value.matches("[0-9a-f]{64}")) {
+            if (!value.matches(SHA256_HEX)) {
                 throw error(key, "must be 64 lower-case hex digits, got '" + value + "'");
             }
             return value;

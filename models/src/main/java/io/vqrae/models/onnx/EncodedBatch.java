@@ -16,8 +16,8 @@ public final class EncodedBatch {
     private final float[] quantErrors;
 
     EncodedBatch(int size, int numTokens, int featureDim, float[] features, int[] tokenIds, float[] quantErrors) {
-        if (features.length != size * numTokens * featureDim || tokenIds.length != size * numTokens
-                || quantErrors.length != size * numTokens) {
+        if (features.length != (long) size * numTokens * featureDim || tokenIds.length != (long) size * numTokens
+                || quantErrors.length != (long) size * numTokens) {
             throw new IllegalStateException("Encoder outputs do not match batch " + size + " x " + numTokens
                     + " tokens x " + featureDim + " features");
         }

@@ -23,6 +23,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -41,13 +42,19 @@ final class SharedGraph {
 
     private record Key(SessionConfig config, String role) {}
 
+    /** Open graphs by key, with their reference counts; guarded by itself. */
     private static final Map<Key, SharedGraph> OPEN = new HashMap<>();
+    /**
+     * One lock per key, held while that key's graph is opened: hashing and loading a 1.6 GB graph takes
+     * seconds, and must block neither other keys nor releases.
+     */
+    private static final Map<Key, Object> OPENING = new ConcurrentHashMap<>();
 
     private final Key key;
     private final ModelManifest manifest;
     private final OrtSession.SessionOptions options;
     private final OrtSession session;
-    private int references;
+    private int references; // guarded by OPEN
 
     private SharedGraph(Key key, ModelManifest manifest, OrtSession.SessionOptions options, OrtSession session) {
         this.key = key;
@@ -68,14 +75,20 @@ final class SharedGraph {
      */
     static SharedGraph acquire(SessionConfig config, String role, Function<ModelManifest, GraphSignature> signature)
             throws ModelLoadException {
-        synchronized (OPEN) {
-            Key key = new Key(config, role);
-            SharedGraph graph = OPEN.get(key);
-            if (graph == null) {
-                graph = open(key, signature);
-                OPEN.put(key, graph);
+        Key key = new Key(config, role);
+        synchronized (OPENING.computeIfAbsent(key, k -> new Object())) {
+            synchronized (OPEN) {
+                SharedGraph graph = OPEN.get(key);
+                if (graph != null) {
+                    graph.references++;
+                    return graph;
+                }
             }
-            graph.references++;
+            SharedGraph graph = open(key, signature);
+            synchronized (OPEN) {
+                OPEN.put(key, graph);
+                graph.references++;
+            }
             return graph;
         }
     }
@@ -151,6 +164,9 @@ final class SharedGraph {
         if (config.intraOpThreads() > 0) {
             options.setIntraOpNumThreads(config.intraOpThreads());
         }
+        // Idle ONNX Runtime workers spin by default; next to a job's decode threads on the same cores that
+        // burns the CPU the decoders need. Parking them costs microseconds per operator, noise next to a ViT.
+        options.addConfigEntry("session.intra_op.allow_spinning", "0");
         if (config.provider() == ExecutionProvider.CUDA) {
             try {
                 options.addCUDA(config.deviceId());

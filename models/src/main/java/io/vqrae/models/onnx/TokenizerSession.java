@@ -20,7 +20,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Opening verifies the graph against its manifest (file SHA-256, model id/version/codebook metadata,
  * input and output signature) and refuses a mismatch with a {@link ModelLoadException}. Instances opened
  * with equal {@link SessionConfig}s share one native session, reference-counted: each instance must be
- * closed once, and the native session closes with the last one. Instances are thread-safe.
+ * closed once, and the native session closes with the last one.
+ *
+ * <p>An instance reuses one direct input buffer across batches (allocating a direct buffer per batch
+ * would leave its release to the garbage collector and run into Flink's direct-memory limit), so
+ * concurrent {@link #encode} calls on one instance run one at a time. Threads that should run in
+ * parallel open their own instances; those still share the native session and its weights.
  */
 public final class TokenizerSession implements AutoCloseable {
     static final String ROLE = "encoder";
@@ -32,6 +37,8 @@ public final class TokenizerSession implements AutoCloseable {
     private final SharedGraph graph;
     private final ModelManifest manifest;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Input pixels of the last batch; grows to the largest batch seen. Guarded by {@code this}. */
+    private ByteBuffer pixels = ByteBuffer.allocateDirect(0);
 
     private TokenizerSession(SharedGraph graph) {
         this.graph = graph;
@@ -65,15 +72,25 @@ public final class TokenizerSession implements AutoCloseable {
      * @throws IllegalArgumentException if the batch is empty or an image has the wrong size
      * @throws TokenizerException if ONNX Runtime fails
      */
-    public EncodedBatch encode(List<byte[]> chwImages) {
+    public synchronized EncodedBatch encode(List<byte[]> chwImages) {
         ensureOpen();
         int batch = chwImages.size();
         if (batch == 0) {
             throw new IllegalArgumentException("Cannot encode an empty batch");
         }
         int imageBytes = manifest.imageBytes();
+        int batchBytes;
+        try {
+            batchBytes = Math.multiplyExact(batch, imageBytes);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("A batch of " + batch + " images of " + imageBytes
+                    + " bytes is over 2 GiB; use smaller batches", e);
+        }
         // A direct buffer lets ONNX Runtime read the pixels in place instead of copying them once more.
-        ByteBuffer pixels = ByteBuffer.allocateDirect(batch * imageBytes);
+        if (pixels.capacity() < batchBytes) {
+            pixels = ByteBuffer.allocateDirect(batchBytes);
+        }
+        pixels.clear();
         for (int i = 0; i < batch; i++) {
             byte[] image = chwImages.get(i);
             if (image.length != imageBytes) {

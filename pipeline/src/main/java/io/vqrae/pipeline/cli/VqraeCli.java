@@ -19,7 +19,20 @@ import picocli.CommandLine.Command;
 public final class VqraeCli {
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        CommandLine cli = commandLine();
+        int exitCode = cli.execute(args);
+        // `run` is what `flink run` starts; in application mode System.exit would take the JobManager down
+        // with the finished program, so it returns normally. The other commands exit explicitly: the
+        // embedded broker and MiniCluster leave non-daemon threads behind.
+        if (exitCode != 0 || !submittedJob(cli)) {
+            System.exit(exitCode);
+        }
+    }
+
+    private static boolean submittedJob(CommandLine cli) {
+        CommandLine.ParseResult parsed = cli.getParseResult();
+        return parsed != null && parsed.hasSubcommand()
+                && parsed.subcommand().commandSpec().userObject() instanceof RunCommand;
     }
 
     /** The build's version, written into {@code vqrae-version.properties} by Maven resource filtering. */
