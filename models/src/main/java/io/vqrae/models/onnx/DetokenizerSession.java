@@ -12,24 +12,19 @@ import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs a VQRAE model's decoder graph: token ids in, reconstructed uint8 [3, H, W] images out. Sharing,
  * verification and closing work as for {@link TokenizerSession}.
  */
-public final class DetokenizerSession implements AutoCloseable {
+public final class DetokenizerSession extends GraphSession {
     static final String ROLE = "decoder";
     static final String INPUT_TOKEN_IDS = "token_ids";
     static final String OUTPUT_PIXELS = "pixels";
 
-    private final SharedGraph graph;
-    private final ModelManifest manifest;
-    private final AtomicBoolean closed = new AtomicBoolean();
 
     private DetokenizerSession(SharedGraph graph) {
-        this.graph = graph;
-        this.manifest = graph.manifest();
+        super(graph);
     }
 
     /** Opens (or joins) the decoder session for {@code config}. */
@@ -44,10 +39,6 @@ public final class DetokenizerSession implements AutoCloseable {
                         m.imageWidth())));
     }
 
-    public ModelManifest manifest() {
-        return manifest;
-    }
-
     /**
      * Decodes a batch in one ONNX Runtime run.
      *
@@ -55,14 +46,12 @@ public final class DetokenizerSession implements AutoCloseable {
      * @return per image uint8 [3, H, W]
      */
     public List<byte[]> decode(List<int[]> tokenIds) {
-        if (closed.get()) {
-            throw new IllegalStateException("DetokenizerSession for " + manifest.modelId() + " is closed");
-        }
+        OrtSession session = session();
         int batch = tokenIds.size();
         if (batch == 0) {
             throw new IllegalArgumentException("Cannot decode an empty batch");
         }
-        int n = manifest.numTokens();
+        int n = manifest().numTokens();
         LongBuffer ids = ByteBuffer.allocateDirect(batch * n * Long.BYTES)
                 .order(ByteOrder.nativeOrder()).asLongBuffer();
         for (int i = 0; i < batch; i++) {
@@ -71,18 +60,18 @@ public final class DetokenizerSession implements AutoCloseable {
                 throw new IllegalArgumentException("Image " + i + " has " + row.length + " token ids; the model takes " + n);
             }
             for (int id : row) {
-                if (id < 0 || id >= manifest.codebookSize()) {
+                if (id < 0 || id >= manifest().codebookSize()) {
                     throw new IllegalArgumentException("Token id " + id + " of image " + i + " is outside [0, "
-                            + manifest.codebookSize() + ")");
+                            + manifest().codebookSize() + ")");
                 }
                 ids.put(id);
             }
         }
         ids.flip();
         try (OnnxTensor input = OnnxTensor.createTensor(SharedGraph.environment(), ids, new long[] {batch, n});
-                OrtSession.Result result = graph.session().run(Map.of(INPUT_TOKEN_IDS, input))) {
+                OrtSession.Result result = session.run(Map.of(INPUT_TOKEN_IDS, input))) {
             ByteBuffer pixels = ((OnnxTensor) result.get(OUTPUT_PIXELS).orElseThrow()).getByteBuffer();
-            int imageBytes = manifest.imageBytes();
+            int imageBytes = manifest().imageBytes();
             List<byte[]> images = new ArrayList<>(batch);
             for (int i = 0; i < batch; i++) {
                 byte[] image = new byte[imageBytes];
@@ -92,15 +81,7 @@ public final class DetokenizerSession implements AutoCloseable {
             return images;
         } catch (OrtException e) {
             throw new TokenizerException("ONNX Runtime failed to decode a batch of " + batch + " token grids with "
-                    + manifest.modelId() + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** Releases this instance's share of the native session; idempotent. */
-    @Override
-    public void close() {
-        if (closed.compareAndSet(false, true)) {
-            graph.release();
+                    + manifest().modelId() + ": " + e.getMessage(), e);
         }
     }
 }

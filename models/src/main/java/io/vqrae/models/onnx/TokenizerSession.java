@@ -11,7 +11,6 @@ import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs a VQRAE model's encoder graph: a batch of preprocessed uint8 images in, per image the token ids,
@@ -27,22 +26,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * concurrent {@link #encode} calls on one instance run one at a time. Threads that should run in
  * parallel open their own instances; those still share the native session and its weights.
  */
-public final class TokenizerSession implements AutoCloseable {
+public final class TokenizerSession extends GraphSession {
     static final String ROLE = "encoder";
     static final String INPUT_PIXELS = "pixels";
     static final String OUTPUT_FEATURES = "features";
     static final String OUTPUT_TOKEN_IDS = "token_ids";
     static final String OUTPUT_QUANT_ERROR = "quant_error";
 
-    private final SharedGraph graph;
-    private final ModelManifest manifest;
-    private final AtomicBoolean closed = new AtomicBoolean();
     /** Input pixels of the last batch; grows to the largest batch seen. Guarded by {@code this}. */
     private ByteBuffer pixels = ByteBuffer.allocateDirect(0);
 
     private TokenizerSession(SharedGraph graph) {
-        this.graph = graph;
-        this.manifest = graph.manifest();
+        super(graph);
     }
 
     /** Opens (or joins) the encoder session for {@code config}. */
@@ -60,10 +55,6 @@ public final class TokenizerSession implements AutoCloseable {
                         new SharedGraph.TensorSignature(OUTPUT_QUANT_ERROR, OnnxJavaType.FLOAT, -1, n)));
     }
 
-    public ModelManifest manifest() {
-        return manifest;
-    }
-
     /**
      * Encodes a batch in one ONNX Runtime run.
      *
@@ -73,12 +64,12 @@ public final class TokenizerSession implements AutoCloseable {
      * @throws TokenizerException if ONNX Runtime fails
      */
     public synchronized EncodedBatch encode(List<byte[]> chwImages) {
-        ensureOpen();
+        OrtSession session = session();
         int batch = chwImages.size();
         if (batch == 0) {
             throw new IllegalArgumentException("Cannot encode an empty batch");
         }
-        int imageBytes = manifest.imageBytes();
+        int imageBytes = manifest().imageBytes();
         int batchBytes;
         try {
             batchBytes = Math.multiplyExact(batch, imageBytes);
@@ -95,20 +86,20 @@ public final class TokenizerSession implements AutoCloseable {
             byte[] image = chwImages.get(i);
             if (image.length != imageBytes) {
                 throw new IllegalArgumentException("Image " + i + " of the batch has " + image.length
-                        + " bytes; the model takes uint8 [3, " + manifest.imageHeight() + ", "
-                        + manifest.imageWidth() + "] = " + imageBytes + " bytes");
+                        + " bytes; the model takes uint8 [3, " + manifest().imageHeight() + ", "
+                        + manifest().imageWidth() + "] = " + imageBytes + " bytes");
             }
             pixels.put(image);
         }
         pixels.flip();
-        long[] shape = {batch, 3, manifest.imageHeight(), manifest.imageWidth()};
+        long[] shape = {batch, 3, manifest().imageHeight(), manifest().imageWidth()};
         try (OnnxTensor input = OnnxTensor.createTensor(SharedGraph.environment(), pixels, shape, OnnxJavaType.UINT8);
-                OrtSession.Result result = graph.session().run(Map.of(INPUT_PIXELS, input))) {
-            return new EncodedBatch(batch, manifest.numTokens(), manifest.featureDim(),
+                OrtSession.Result result = session.run(Map.of(INPUT_PIXELS, input))) {
+            return new EncodedBatch(batch, manifest().numTokens(), manifest().featureDim(),
                     floats(result, OUTPUT_FEATURES), tokenIds(result), floats(result, OUTPUT_QUANT_ERROR));
         } catch (OrtException e) {
             throw new TokenizerException("ONNX Runtime failed to encode a batch of " + batch + " images with "
-                    + manifest.modelId() + ": " + e.getMessage(), e);
+                    + manifest().modelId() + ": " + e.getMessage(), e);
         }
     }
 
@@ -133,17 +124,4 @@ public final class TokenizerSession implements AutoCloseable {
                 () -> new IllegalStateException("The verified graph lost its output '" + name + "'"));
     }
 
-    private void ensureOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException("TokenizerSession for " + manifest.modelId() + " is closed");
-        }
-    }
-
-    /** Releases this instance's share of the native session; idempotent. */
-    @Override
-    public void close() {
-        if (closed.compareAndSet(false, true)) {
-            graph.release();
-        }
-    }
 }
