@@ -10,13 +10,6 @@ package io.vqrae.operators.data;
  */
 public record Origin(String topic, Integer partition, Long offset) {
 
-    private static final Origin NONE = new Origin(null, null, null);
-
-    /** An origin without position, for inputs that do not come from a partitioned log. */
-    public static Origin none() {
-        return NONE;
-    }
-
     public static Origin of(String topic, int partition, long offset) {
         return new Origin(topic, partition, offset);
     }

@@ -40,8 +40,8 @@ public final class DecodeFunction extends ProcessFunction<InputImage, Preprocess
     public static final String MALFORMED_RECORD = "malformed_record";
 
     /**
-     * Reason code for an unexpected runtime error inside the decoder: a decoder bug must cost one image,
-     * not restart the job on every replay of the same input.
+     * Reason code for an unexpected runtime error while decoding or preprocessing: a bug there must cost
+     * one image, not restart the job on every replay of the same input.
      */
     public static final String DECODER_ERROR = "decoder_error";
 
@@ -77,18 +77,19 @@ public final class DecodeFunction extends ProcessFunction<InputImage, Preprocess
             reject(ctx, input, FailureStage.source, MALFORMED_RECORD, input.unreadableReason());
             return;
         }
-        DecodedImage image;
+        byte[] chw;
         try {
-            image = decoder.decode(input.payload());
+            DecodedImage image = decoder.decode(input.payload());
+            chw = preprocessor.toChw(image);
         } catch (ImageDecodeException e) {
             reject(ctx, input, FailureStage.decode, e.reason().code(), e.getMessage());
             return;
         } catch (RuntimeException e) {
-            LOG.warn("Decoder failed unexpectedly on image {} ({})", input.id(), input.origin(), e);
+            // Resizing runs on a decoded image of any accepted size, so it belongs to the same guard.
+            LOG.warn("Decoding or preprocessing failed unexpectedly on image {} ({})", input.id(), input.origin(), e);
             reject(ctx, input, FailureStage.decode, DECODER_ERROR, e.toString());
             return;
         }
-        byte[] chw = preprocessor.toChw(image);
         String digest = HexFormat.of().formatHex(sha256.digest(input.payload()));
         decoded.inc();
         out.collect(new PreprocessedImage(input.id(), digest, chw, input.origin()));

@@ -8,8 +8,8 @@ import java.util.Objects;
  * construction on the client, not later on a TaskManager.
  *
  * @param modelDir directory of the model whose manifest gives the preprocessing spec and alpha background
- * @param maxPixels largest declared width x height accepted; larger images are refused before any pixel
- *     buffer is allocated (decompression bombs)
+ * @param maxPixels largest declared width x height accepted, at most {@value #MAX_PIXELS}; larger images are
+ *     refused before any pixel buffer is allocated (decompression bombs)
  * @param maxInputBytes largest encoded image accepted
  * @param maxDeadLetterBytes how much of a rejected input a dead letter keeps
  */
@@ -17,10 +17,16 @@ public record DecodeOptions(String modelDir, long maxPixels, int maxInputBytes, 
         implements Serializable {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Largest {@code maxPixels}: the decoder holds a decoded image as one RGB byte array, so it refuses a
+     * limit above {@code Integer.MAX_VALUE / 3} (the same bound as {@code ImageDecoder.Builder#maxPixels}).
+     */
+    public static final long MAX_PIXELS = Integer.MAX_VALUE / 3;
+
     public DecodeOptions {
         Objects.requireNonNull(modelDir, "modelDir");
-        if (maxPixels <= 0) {
-            throw new IllegalArgumentException("maxPixels must be > 0, got " + maxPixels);
+        if (maxPixels <= 0 || maxPixels > MAX_PIXELS) {
+            throw new IllegalArgumentException("maxPixels must be between 1 and " + MAX_PIXELS + ", got " + maxPixels);
         }
         if (maxInputBytes <= 0) {
             throw new IllegalArgumentException("maxInputBytes must be > 0, got " + maxInputBytes);

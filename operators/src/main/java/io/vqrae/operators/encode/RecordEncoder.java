@@ -12,16 +12,12 @@ import io.vqrae.schemas.FeatureRecord;
 import io.vqrae.schemas.FeatureValueType;
 import io.vqrae.schemas.TokenIdType;
 import io.vqrae.schemas.TokenRecord;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
-import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.co.RichCoFlatMapFunction;
@@ -35,6 +31,12 @@ import org.apache.flink.util.Collector;
  * <p>Every input ends as either its token record (and feature record unless features are off) or exactly
  * one dead letter: if either output of an image would exceed the sink's record limit, neither is written
  * and the image is dead-lettered with reason {@value #RECORD_TOO_LARGE}.
+ *
+ * <p>Dead letters must fit as well: one the sink refuses would fail the job again on every replay. A dead
+ * letter over the limit sheds detail in the order a reader can best do without it: first
+ * {@code original} (its {@code original_size} stays, and the input is still at its source position), then
+ * the end of {@code message}, and last the id, both as field and key (the source topic, partition and
+ * offset still identify the input).
  */
 public final class RecordEncoder extends RichCoFlatMapFunction<TokenizedImage, Rejection, EncodedRecord> {
     private static final long serialVersionUID = 1L;
@@ -56,6 +58,7 @@ public final class RecordEncoder extends RichCoFlatMapFunction<TokenizedImage, R
     private transient ModelManifest manifest;
     private transient TokenIdType tokenIdType;
     private transient Counter oversizeRecords;
+    private transient Counter trimmedDeadLetters;
 
     public RecordEncoder(EncoderOptions options) {
         this.options = Objects.requireNonNull(options, "options");
@@ -65,15 +68,17 @@ public final class RecordEncoder extends RichCoFlatMapFunction<TokenizedImage, R
     public void open(OpenContext openContext) throws Exception {
         manifest = ModelManifest.load(Path.of(options.modelDir()));
         tokenIdType = TokenIds.typeFor(manifest.codebookSize());
-        oversizeRecords = getRuntimeContext().getMetricGroup().addGroup("vqrae").addGroup("encode").counter("oversizeRecords");
+        var metrics = getRuntimeContext().getMetricGroup().addGroup("vqrae").addGroup("encode");
+        oversizeRecords = metrics.counter("oversizeRecords");
+        trimmedDeadLetters = metrics.counter("trimmedDeadLetters");
     }
 
     @Override
     public void flatMap1(TokenizedImage result, Collector<EncodedRecord> out) {
-        EncodedRecord tokens = new EncodedRecord(RecordKind.TOKENS, result.id(), serialize(TokenRecord.getEncoder(), tokenRecord(result)));
+        EncodedRecord tokens = new EncodedRecord(RecordKind.TOKENS, result.id(), SingleObjectEncoding.toBytes(TokenRecord.getEncoder(), tokenRecord(result)));
         EncodedRecord features = result.features() == null
                 ? null
-                : new EncodedRecord(RecordKind.FEATURES, result.id(), serialize(FeatureRecord.getEncoder(), featureRecord(result)));
+                : new EncodedRecord(RecordKind.FEATURES, result.id(), SingleObjectEncoding.toBytes(FeatureRecord.getEncoder(), featureRecord(result)));
         EncodedRecord tooLarge = !fits(tokens) ? tokens : features != null && !fits(features) ? features : null;
         if (tooLarge != null) {
             oversizeRecords.inc();
@@ -107,7 +112,46 @@ public final class RecordEncoder extends RichCoFlatMapFunction<TokenizedImage, R
                 .setSourceOffset(origin.offset())
                 .setFailedAt(Instant.ofEpochMilli(rejection.failedAtMillis()))
                 .build();
-        out.collect(new EncodedRecord(RecordKind.DEAD_LETTER, rejection.id(), serialize(DeadLetterRecord.getEncoder(), record)));
+        EncodedRecord encoded = deadLetter(record);
+        if (!fits(encoded)) {
+            trimmedDeadLetters.inc();
+            encoded = trimToFit(record, encoded);
+        }
+        out.collect(encoded);
+    }
+
+    /** Sheds {@code record}'s detail until it fits the sink (see the class comment for the order). */
+    private EncodedRecord trimToFit(DeadLetterRecord record, EncodedRecord encoded) {
+        if (record.getOriginal() != null) {
+            record = DeadLetterRecord.newBuilder(record).setOriginal(null).build();
+            encoded = deadLetter(record);
+        }
+        if (!fits(encoded)) {
+            int excessBytes = recordBytes(encoded) - (options.maxRecordBytes() - RECORD_OVERHEAD_BYTES);
+            String message = record.getMessage();
+            // Shortening a string never lengthens its Avro length prefix, so cutting the excess suffices.
+            record = DeadLetterRecord.newBuilder(record)
+                    .setMessage(utf8Prefix(message, utf8Length(message) - excessBytes))
+                    .build();
+            encoded = deadLetter(record);
+        }
+        if (!fits(encoded)) {
+            record = DeadLetterRecord.newBuilder(record).setId(null).build();
+            encoded = deadLetter(record);
+        }
+        if (!fits(encoded)) {
+            // EncoderOptions keeps room for the stamps, a reason code and a Kafka topic name; only a
+            // reason or source name far longer than those can get here.
+            throw new IllegalStateException("A dead letter without original, message and id still has "
+                    + recordBytes(encoded) + " bytes, over the limit of " + options.maxRecordBytes() + " (reason "
+                    + record.getReason() + ", source " + record.getSourceTopic() + ")");
+        }
+        return encoded;
+    }
+
+    private static EncodedRecord deadLetter(DeadLetterRecord record) {
+        return new EncodedRecord(
+                RecordKind.DEAD_LETTER, record.getId(), SingleObjectEncoding.toBytes(DeadLetterRecord.getEncoder(), record));
     }
 
     private TokenRecord tokenRecord(TokenizedImage result) {
@@ -155,17 +199,30 @@ public final class RecordEncoder extends RichCoFlatMapFunction<TokenizedImage, R
     }
 
     private boolean fits(EncodedRecord record) {
-        int keyBytes = record.key() == null ? 0 : record.key().getBytes(StandardCharsets.UTF_8).length;
-        return keyBytes + record.value().length + RECORD_OVERHEAD_BYTES <= options.maxRecordBytes();
+        return recordBytes(record) + RECORD_OVERHEAD_BYTES <= options.maxRecordBytes();
     }
 
-    private static <T> byte[] serialize(BinaryMessageEncoder<T> encoder, T record) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try {
-            encoder.encode(record, bytes);
-        } catch (IOException e) {
-            throw new UncheckedIOException("Writing to memory cannot fail", e);
+    /** Key plus value: what the record limit counts besides framing. */
+    private static int recordBytes(EncodedRecord record) {
+        return (record.key() == null ? 0 : utf8Length(record.key())) + record.value().length;
+    }
+
+    private static int utf8Length(String text) {
+        return text.getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    /** The longest prefix of {@code text} whose UTF-8 form has at most {@code maxBytes} bytes, cut between code points. */
+    private static String utf8Prefix(String text, int maxBytes) {
+        int bytes = 0;
+        int end = 0;
+        while (end < text.length()) {
+            int codePoint = text.codePointAt(end);
+            bytes += codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+            if (bytes > maxBytes) {
+                break;
+            }
+            end += Character.charCount(codePoint);
         }
-        return bytes.toByteArray();
+        return text.substring(0, end);
     }
 }

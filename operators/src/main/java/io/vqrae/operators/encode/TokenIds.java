@@ -15,9 +15,19 @@ public final class TokenIds {
         return codebookSize <= UINT16_CODES ? TokenIdType.uint16 : TokenIdType.uint32;
     }
 
+    /**
+     * Writes {@code ids} in {@code type}'s layout.
+     *
+     * @throws IllegalArgumentException if an id is negative or does not fit in {@code type}: written anyway
+     *     it would silently become a different code
+     */
     public static byte[] encode(int[] ids, TokenIdType type) {
         ByteBuffer out = ByteBuffer.allocate(ids.length * width(type)).order(ByteOrder.LITTLE_ENDIAN);
-        for (int id : ids) {
+        for (int i = 0; i < ids.length; i++) {
+            int id = ids[i];
+            if (id < 0 || (type == TokenIdType.uint16 && id >= UINT16_CODES)) {
+                throw new IllegalArgumentException("Token id " + id + " at position " + i + " does not fit " + type);
+            }
             if (type == TokenIdType.uint16) {
                 out.putShort((short) id);
             } else {
@@ -36,7 +46,8 @@ public final class TokenIds {
         return ids;
     }
 
-    private static int width(TokenIdType type) {
+    /** Bytes per id. */
+    public static int width(TokenIdType type) {
         return type == TokenIdType.uint16 ? Short.BYTES : Integer.BYTES;
     }
 }

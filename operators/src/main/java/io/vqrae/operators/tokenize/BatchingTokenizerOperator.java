@@ -14,6 +14,7 @@ import java.util.concurrent.ScheduledFuture;
 import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 
@@ -27,25 +28,33 @@ import org.apache.flink.util.OutputTag;
  * snapshotted, so it needs no state of its own, and an image is never both in a checkpoint's buffer and
  * in its emitted output. A restart replays exactly the images after the last checkpoint.
  *
- * <p>If the model fails on a batch, each image is retried alone, so one poisonous image (or a transient
- * failure) cannot take its batch-mates with it; images that still fail go to {@link #REJECTED} with reason
- * {@value #TOKENIZER_FAILED}. Timers run in the task's mailbox thread, so the buffer needs no locking.
+ * <p>A watermark also flushes the buffer before it is forwarded, so it never overtakes a buffered image,
+ * and every result keeps the timestamp of its input record.
+ *
+ * <p>Only failures that are the input's fault are handled here: when the session refuses a batch with an
+ * {@link IllegalArgumentException} (an image that is not a valid model input), each image is retried
+ * alone, so one poisonous image cannot take its batch-mates with it, and the images it still refuses go
+ * to {@link #REJECTED} with reason {@value #TOKENIZER_FAILED}. Any other exception (ONNX Runtime failing,
+ * a lost GPU, out of memory) says nothing about the images: it is rethrown so Flink restarts from the last
+ * checkpoint and the images are tokenized again, instead of the whole stream being dead-lettered and
+ * committed. Timers run in the task's mailbox thread, so the buffer needs no locking.
  */
 public final class BatchingTokenizerOperator extends AbstractStreamOperator<TokenizedImage>
         implements OneInputStreamOperator<PreprocessedImage, TokenizedImage>, ProcessingTimeCallback {
     private static final long serialVersionUID = 1L;
 
-    /** Images the model failed on, even when run alone. */
+    /** Images the session refused as model inputs, even when run alone. */
     public static final OutputTag<Rejection> REJECTED = new OutputTag<>("tokenize-rejected") {};
 
-    /** Reason code for an image the model failed on. */
+    /** Reason code for an image the session refused as a model input. */
     public static final String TOKENIZER_FAILED = "tokenizer_failed";
 
     private final TokenizerOptions options;
 
     private transient TokenizerSession session;
     private transient TokenizerMetrics metrics;
-    private transient List<PreprocessedImage> buffer;
+    /** Buffered inputs as copies of their stream records, so each result can carry its input's timestamp. */
+    private transient List<StreamRecord<PreprocessedImage>> buffer;
     private transient ScheduledFuture<?> timer;
     /** Processing time by which the current buffer must be flushed; stale timers fire before it and are ignored. */
     private transient long deadline;
@@ -59,7 +68,7 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         super.open();
         metrics = new TokenizerMetrics(getMetricGroup());
         buffer = new ArrayList<>(options.maxBatchSize());
-        session = TokenizerSession.open(options.sessionConfig());
+        session = TokenizerSession.open(options.sessionConfig(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask()));
     }
 
     @Override
@@ -68,7 +77,8 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
             deadline = getProcessingTimeService().getCurrentProcessingTime() + options.maxBatchDelay().toMillis();
             timer = getProcessingTimeService().registerTimer(deadline, this);
         }
-        buffer.add(element.getValue());
+        // Copied because the runtime may reuse the StreamRecord instance for the next element.
+        buffer.add(element.copy(element.getValue()));
         if (buffer.size() >= options.maxBatchSize()) {
             flush(FlushCause.FULL);
         }
@@ -79,6 +89,15 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         if (!buffer.isEmpty() && time >= deadline) {
             flush(FlushCause.TIMER);
         }
+    }
+
+    /** Flushes first, like {@code AbstractMapBundleOperator}: a watermark must not pass the images before it. */
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        if (!buffer.isEmpty()) {
+            flush(FlushCause.WATERMARK);
+        }
+        super.processWatermark(mark);
     }
 
     @Override
@@ -115,48 +134,57 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         return metrics;
     }
 
+    /** The operator's session; tests in this package close it to make the runtime fail under the operator. */
+    TokenizerSession session() {
+        return session;
+    }
+
     private void flush(FlushCause cause) {
         cancelTimer();
-        List<PreprocessedImage> batch = List.copyOf(buffer);
+        List<StreamRecord<PreprocessedImage>> batch = List.copyOf(buffer);
         buffer.clear();
         metrics.flushCounter(cause).inc();
         metrics.batchSize.update(batch.size());
         List<TokenizedImage> results;
         try {
             results = tokenize(batch);
-        } catch (RuntimeException batchFailure) {
+        } catch (IllegalArgumentException refused) {
             metrics.failedBatches.inc();
-            LOG.warn("Encoder failed on a batch of {}; retrying its images one by one", batch.size(), batchFailure);
-            for (PreprocessedImage image : batch) {
+            LOG.warn("Encoder refused a batch of {}; retrying its images one by one", batch.size(), refused);
+            for (StreamRecord<PreprocessedImage> image : batch) {
                 tokenizeAlone(image);
             }
             return;
         }
-        emit(results);
+        emit(batch, results);
     }
 
-    private void tokenizeAlone(PreprocessedImage image) {
+    private void tokenizeAlone(StreamRecord<PreprocessedImage> record) {
+        List<StreamRecord<PreprocessedImage>> alone = List.of(record);
         List<TokenizedImage> result;
         try {
-            result = tokenize(List.of(image));
-        } catch (RuntimeException e) {
+            result = tokenize(alone);
+        } catch (IllegalArgumentException refused) {
+            PreprocessedImage image = record.getValue();
             metrics.imagesRejected.inc();
-            output.collect(REJECTED, new StreamRecord<>(Rejection.withoutOriginal(
-                    image.id(), FailureStage.tokenize, TOKENIZER_FAILED, e.toString(), image.origin(),
+            output.collect(REJECTED, record.replace(Rejection.withoutOriginal(
+                    image.id(), FailureStage.tokenize, TOKENIZER_FAILED, refused.toString(), image.origin(),
                     System.currentTimeMillis())));
             return;
         }
-        emit(result);
+        emit(alone, result);
     }
 
     /**
      * Runs the model and builds every result before any is emitted, so a failure part-way leaves nothing
      * emitted and the retry cannot duplicate an image.
+     *
+     * @throws IllegalArgumentException if the session refuses an image of the batch as model input
      */
-    private List<TokenizedImage> tokenize(List<PreprocessedImage> batch) {
+    private List<TokenizedImage> tokenize(List<StreamRecord<PreprocessedImage>> batch) {
         List<byte[]> pixels = new ArrayList<>(batch.size());
-        for (PreprocessedImage image : batch) {
-            pixels.add(image.chw());
+        for (StreamRecord<PreprocessedImage> record : batch) {
+            pixels.add(record.getValue().chw());
         }
         long start = System.nanoTime();
         EncodedBatch encoded = session.encode(pixels);
@@ -164,7 +192,7 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         long now = System.currentTimeMillis();
         List<TokenizedImage> results = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
-            PreprocessedImage image = batch.get(i);
+            PreprocessedImage image = batch.get(i).getValue();
             byte[] features = switch (options.featureMode()) {
                 case PER_TOKEN -> encoded.features(i, options.featureDtype());
                 case POOLED -> encoded.pooledFeatures(i, options.featureDtype());
@@ -177,9 +205,10 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         return results;
     }
 
-    private void emit(List<TokenizedImage> results) {
-        for (TokenizedImage result : results) {
-            output.collect(new StreamRecord<>(result));
+    /** Emits {@code results.get(i)} with the timestamp of {@code inputs.get(i)}. */
+    private void emit(List<StreamRecord<PreprocessedImage>> inputs, List<TokenizedImage> results) {
+        for (int i = 0; i < results.size(); i++) {
+            output.collect(inputs.get(i).replace(results.get(i)));
         }
         metrics.imagesTokenized.inc(results.size());
     }

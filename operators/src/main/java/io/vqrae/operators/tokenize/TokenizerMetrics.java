@@ -8,7 +8,7 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 /**
  * The batching tokenizer's Flink metrics, registered under {@code vqrae.tokenizer}. One counter per flush
  * cause tells whether batches fill up (throughput-bound) or are cut by the timer or checkpoints
- * (latency-bound), which is what tuning {@code maxBatchSize}/{@code maxBatchDelay} needs.
+ * (latency-bound) or watermarks, which is what tuning {@code maxBatchSize}/{@code maxBatchDelay} needs.
  */
 final class TokenizerMetrics {
     private static final int HISTOGRAM_WINDOW = 1024;
@@ -16,6 +16,7 @@ final class TokenizerMetrics {
     final Counter fullBatches;
     final Counter timerFlushes;
     final Counter checkpointFlushes;
+    final Counter watermarkFlushes;
     final Counter endOfInputFlushes;
     final Counter imagesTokenized;
     final Counter imagesRejected;
@@ -28,6 +29,7 @@ final class TokenizerMetrics {
         fullBatches = group.counter("fullBatches");
         timerFlushes = group.counter("timerFlushes");
         checkpointFlushes = group.counter("checkpointFlushes");
+        watermarkFlushes = group.counter("watermarkFlushes");
         endOfInputFlushes = group.counter("endOfInputFlushes");
         imagesTokenized = group.counter("imagesTokenized");
         imagesRejected = group.counter("imagesRejected");
@@ -41,6 +43,7 @@ final class TokenizerMetrics {
             case FULL -> fullBatches;
             case TIMER -> timerFlushes;
             case CHECKPOINT -> checkpointFlushes;
+            case WATERMARK -> watermarkFlushes;
             case END_OF_INPUT -> endOfInputFlushes;
         };
     }
@@ -50,6 +53,7 @@ final class TokenizerMetrics {
         FULL,
         TIMER,
         CHECKPOINT,
+        WATERMARK,
         END_OF_INPUT
     }
 }

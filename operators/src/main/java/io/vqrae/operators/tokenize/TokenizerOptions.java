@@ -6,6 +6,7 @@ import io.vqrae.models.onnx.SessionConfig;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -14,9 +15,11 @@ import java.util.Objects;
  *
  * @param modelDir directory with the model manifest and graphs
  * @param provider ONNX Runtime execution provider
- * @param deviceId GPU ordinal for CUDA
+ * @param deviceIds GPU ordinals for CUDA; tokenizer subtask {@code i} uses {@code deviceIds[i % size]}, so
+ *     with as many subtasks per TaskManager as it has GPUs each subtask gets its own GPU
  * @param intraOpThreads ONNX Runtime intra-op threads; 0 lets it choose
- * @param maxBatchSize images per encoder run; a buffer that reaches it is flushed at once
+ * @param maxBatchSize images per encoder run, at most {@value #MAX_BATCH_SIZE}; a buffer that reaches it is
+ *     flushed at once
  * @param maxBatchDelay longest an image waits in a partial batch before the batch is flushed anyway
  * @param featureMode which features to emit
  * @param featureDtype number format of emitted features
@@ -24,7 +27,7 @@ import java.util.Objects;
 public record TokenizerOptions(
         String modelDir,
         ExecutionProvider provider,
-        int deviceId,
+        List<Integer> deviceIds,
         int intraOpThreads,
         int maxBatchSize,
         Duration maxBatchDelay,
@@ -32,31 +35,39 @@ public record TokenizerOptions(
         FeatureDtype featureDtype) implements Serializable {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Largest {@code maxBatchSize}. Batches far beyond what fills an accelerator only add latency and
+     * memory, and the session copies a batch into one buffer of at most 2 GiB: 4096 images of 384 x 384.
+     */
+    public static final int MAX_BATCH_SIZE = 4096;
+
     public TokenizerOptions {
         Objects.requireNonNull(modelDir, "modelDir");
         Objects.requireNonNull(provider, "provider");
         Objects.requireNonNull(maxBatchDelay, "maxBatchDelay");
         Objects.requireNonNull(featureMode, "featureMode");
         Objects.requireNonNull(featureDtype, "featureDtype");
-        if (deviceId < 0) {
-            throw new IllegalArgumentException("deviceId must be >= 0, got " + deviceId);
+        deviceIds = List.copyOf(Objects.requireNonNull(deviceIds, "deviceIds"));
+        if (deviceIds.isEmpty() || deviceIds.stream().anyMatch(id -> id < 0)) {
+            throw new IllegalArgumentException("deviceIds must be one or more ordinals >= 0, got " + deviceIds);
         }
         if (intraOpThreads < 0) {
             throw new IllegalArgumentException("intraOpThreads must be >= 0, got " + intraOpThreads);
         }
-        if (maxBatchSize < 1) {
-            throw new IllegalArgumentException("maxBatchSize must be >= 1, got " + maxBatchSize);
+        if (maxBatchSize < 1 || maxBatchSize > MAX_BATCH_SIZE) {
+            throw new IllegalArgumentException("maxBatchSize must be between 1 and " + MAX_BATCH_SIZE + ", got " + maxBatchSize);
         }
         if (maxBatchDelay.isNegative() || maxBatchDelay.isZero()) {
             throw new IllegalArgumentException("maxBatchDelay must be > 0, got " + maxBatchDelay);
         }
     }
 
-    public SessionConfig sessionConfig() {
+    /** The session of tokenizer subtask {@code subtaskIndex}: on device {@code deviceIds[subtaskIndex % size]}. */
+    public SessionConfig sessionConfig(int subtaskIndex) {
         return SessionConfig.builder()
                 .modelDir(Path.of(modelDir))
                 .provider(provider)
-                .deviceId(deviceId)
+                .deviceId(deviceIds.get(subtaskIndex % deviceIds.size()))
                 .intraOpThreads(intraOpThreads)
                 .build();
     }
@@ -65,11 +76,11 @@ public record TokenizerOptions(
         return new Builder(modelDir);
     }
 
-    /** Defaults: CPU, device 0, ORT's thread count, batches of 16 or 50 ms, per-token float16 features. */
+    /** Defaults: CPU, devices [0], ORT's thread count, batches of 16 or 50 ms, per-token float16 features. */
     public static final class Builder {
         private final String modelDir;
         private ExecutionProvider provider = ExecutionProvider.CPU;
-        private int deviceId;
+        private List<Integer> deviceIds = List.of(0);
         private int intraOpThreads;
         private int maxBatchSize = 16;
         private Duration maxBatchDelay = Duration.ofMillis(50);
@@ -85,8 +96,8 @@ public record TokenizerOptions(
             return this;
         }
 
-        public Builder deviceId(int deviceId) {
-            this.deviceId = deviceId;
+        public Builder deviceIds(List<Integer> deviceIds) {
+            this.deviceIds = deviceIds;
             return this;
         }
 
@@ -117,7 +128,7 @@ public record TokenizerOptions(
 
         public TokenizerOptions build() {
             return new TokenizerOptions(
-                    modelDir, provider, deviceId, intraOpThreads, maxBatchSize, maxBatchDelay, featureMode, featureDtype);
+                    modelDir, provider, deviceIds, intraOpThreads, maxBatchSize, maxBatchDelay, featureMode, featureDtype);
         }
     }
 }

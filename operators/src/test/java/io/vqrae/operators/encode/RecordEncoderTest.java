@@ -6,6 +6,7 @@ import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.FeatureDtype;
 import io.vqrae.models.testing.TestPaths;
 import io.vqrae.operators.data.Origin;
+import io.vqrae.operators.data.Rejection;
 import io.vqrae.operators.data.TokenizedImage;
 import io.vqrae.operators.tokenize.FeatureMode;
 import io.vqrae.schemas.DeadLetterRecord;
@@ -16,12 +17,16 @@ import io.vqrae.schemas.TokenIdType;
 import io.vqrae.schemas.TokenRecord;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.apache.flink.streaming.api.operators.co.CoStreamFlatMap;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
-/** Output records as consumers decode them, and the dead letter for one that would not fit the sink. */
+/**
+ * Output records as consumers decode them, the dead letter for one that would not fit the sink, and dead
+ * letters trimmed to fit it.
+ */
 class RecordEncoderTest {
     private static final int TOKENS = 256;
     private static final int FEATURE_DIM = 128;
@@ -69,14 +74,74 @@ class RecordEncoderTest {
         });
     }
 
+    @Test
+    void aDeadLetterOverTheLimitFirstDropsItsOriginalButKeepsItsSize() throws Exception {
+        Rejection rejection = rejection("bad", "not an image", new byte[20_000]);
+        DeadLetterRecord dead = encodeDeadLetter(16 * 1024, rejection);
+        assertThat(dead.getOriginal()).isNull();
+        assertThat(dead.getOriginalSize()).isEqualTo(20_000);
+        assertThat(dead.getMessage()).isEqualTo("not an image");
+        assertThat(dead.getId()).isEqualTo("bad");
+
+        // Within the limit nothing is dropped.
+        assertThat(encodeDeadLetter(1 << 20, rejection).getOriginal().remaining()).isEqualTo(20_000);
+    }
+
+    @Test
+    void thenCutsTheMessageBetweenCharacters() throws Exception {
+        String message = "é".repeat(4000);
+        DeadLetterRecord dead = encodeDeadLetter(EncoderOptions.MIN_RECORD_BYTES, rejection("bad", message, new byte[100]));
+        assertThat(dead.getOriginal()).isNull();
+        assertThat(dead.getMessage()).isNotEmpty().hasSizeLessThan(message.length());
+        assertThat(message).startsWith(dead.getMessage());
+        assertThat(dead.getId()).isEqualTo("bad");
+    }
+
+    @Test
+    void lastDropsTheIdAndKeyLeavingTheSourcePositionToIdentifyTheInput() throws Exception {
+        String id = "k".repeat(5000);
+        DeadLetterRecord dead = encodeDeadLetter(4096, rejection(id, "unreadable", new byte[100]));
+        assertThat(dead.getId()).isNull();
+        assertThat(dead.getSourceTopic()).isEqualTo("in");
+        assertThat(dead.getSourceOffset()).isEqualTo(42L);
+        assertThat(dead.getReason()).isEqualTo("malformed_record");
+    }
+
+    /** Encodes one rejection, checks it became one dead letter within the sink's limit, and decodes it. */
+    private static DeadLetterRecord encodeDeadLetter(int maxRecordBytes, Rejection rejection) throws Exception {
+        try (var harness = harness(maxRecordBytes)) {
+            harness.processElement2(rejection, 0);
+            EncodedRecord record = harness.extractOutputValues().get(0);
+            assertThat(harness.extractOutputValues()).hasSize(1);
+            assertThat(record.kind()).isEqualTo(RecordKind.DEAD_LETTER);
+            int keyBytes = record.key() == null ? 0 : record.key().getBytes(StandardCharsets.UTF_8).length;
+            assertThat(keyBytes + record.value().length + RecordEncoder.RECORD_OVERHEAD_BYTES)
+                    .as("record size with framing").isLessThanOrEqualTo(maxRecordBytes);
+            DeadLetterRecord dead = DeadLetterRecord.getDecoder().decode(record.value());
+            assertThat(record.key()).isEqualTo(dead.getId());
+            return dead;
+        }
+    }
+
     private static List<EncodedRecord> encode(int maxRecordBytes, TokenizedImage image) throws Exception {
-        EncoderOptions options = new EncoderOptions(
-                TestPaths.tinyModel().toString(), FeatureMode.PER_TOKEN, FeatureDtype.FLOAT16, maxRecordBytes);
-        try (var harness = new TwoInputStreamOperatorTestHarness<>(new CoStreamFlatMap<>(new RecordEncoder(options)))) {
-            harness.open();
+        try (var harness = harness(maxRecordBytes)) {
             harness.processElement1(image, 0);
             return harness.extractOutputValues();
         }
+    }
+
+    private static TwoInputStreamOperatorTestHarness<TokenizedImage, Rejection, EncodedRecord> harness(int maxRecordBytes)
+            throws Exception {
+        EncoderOptions options = new EncoderOptions(
+                TestPaths.tinyModel().toString(), FeatureMode.PER_TOKEN, FeatureDtype.FLOAT16, maxRecordBytes);
+        var harness = new TwoInputStreamOperatorTestHarness<>(new CoStreamFlatMap<>(new RecordEncoder(options)));
+        harness.open();
+        return harness;
+    }
+
+    private static Rejection rejection(String id, String message, byte[] input) {
+        return Rejection.withOriginal(id, FailureStage.source, "malformed_record", message, input, input.length,
+                Origin.of("in", 0, 42), 1_700_000_000_000L);
     }
 
     private static TokenizedImage tokenized(String id) {

@@ -1,23 +1,30 @@
 package io.vqrae.operators.tokenize;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vqrae.models.manifest.ModelManifest;
+import io.vqrae.models.testing.TestPaths;
 import io.vqrae.operators.data.Origin;
 import io.vqrae.operators.data.PreprocessedImage;
+import io.vqrae.operators.data.Rejection;
 import io.vqrae.operators.data.TokenizedImage;
 import io.vqrae.schemas.FailureStage;
-import io.vqrae.models.testing.TestPaths;
-import io.vqrae.operators.data.Rejection;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Flush causes of the batching tokenizer, asserted from its counters, on the real tiny model. */
+/**
+ * Flush causes of the batching tokenizer, asserted from its counters, and which failures it handles, on the
+ * real tiny model.
+ */
 class BatchingTokenizerOperatorTest {
     private static final Path MODEL_DIR = TestPaths.tinyModel();
     private static int imageBytes;
@@ -68,11 +75,12 @@ class BatchingTokenizerOperatorTest {
             assertThat(metrics.checkpointFlushes.getCount()).isEqualTo(1);
             assertThat(harness.extractOutputValues()).hasSize(12);
 
-            // The cancelled timer of the flushed batch (due at 250) must not flush the next, younger batch
-            // (due at 300) early.
+            // The flushed batch's timer (due at 250) was cancelled, but a cancelled timer can still fire when
+            // it was already running; it must not flush the next, younger batch (due at 300) early. The
+            // harness never fires cancelled timers, so deliver the stale one by hand.
             harness.setProcessingTime(200);
             harness.processElement(image(next++, random), 200);
-            harness.setProcessingTime(250);
+            operator.onProcessingTime(250);
             assertThat(metrics.timerFlushes.getCount()).isEqualTo(1);
             assertThat(harness.extractOutputValues()).hasSize(12);
 
@@ -97,20 +105,14 @@ class BatchingTokenizerOperatorTest {
 
     @Test
     void anImageTheModelFailsOnIsDeadLetteredWithoutLosingItsBatchMates() throws Exception {
-        TokenizerOptions options = TokenizerOptions.builder(MODEL_DIR.toString())
-                .maxBatchSize(4)
-                .maxBatchDelay(Duration.ofSeconds(10))
-                .featureMode(FeatureMode.OFF)
-                .intraOpThreads(1)
-                .build();
-        BatchingTokenizerOperator operator = new BatchingTokenizerOperator(options);
+        BatchingTokenizerOperator operator = new BatchingTokenizerOperator(options(4, Duration.ofSeconds(10)));
         Random random = new Random(11);
         try (OneInputStreamOperatorTestHarness<PreprocessedImage, TokenizedImage> harness =
                 new OneInputStreamOperatorTestHarness<>(operator)) {
             harness.open();
             harness.processElement(image(0, random), 0);
             // The session refuses a tensor of the wrong size for the whole batch: the poison image.
-            harness.processElement(new PreprocessedImage("poison", "sha", new byte[12], Origin.of("in", 0, 1)), 0);
+            harness.processElement(new PreprocessedImage("poison", "sha", new byte[12], Origin.of("in", 0, 1)), 1);
             harness.processElement(image(2, random), 0);
             harness.processElement(image(3, random), 0);
 
@@ -119,6 +121,8 @@ class BatchingTokenizerOperatorTest {
             assertThat(harness.extractOutputValues()).extracting(TokenizedImage::id)
                     .containsExactly("img-0", "img-2", "img-3");
             assertThat(harness.extractOutputValues()).allSatisfy(result -> assertThat(result.features()).isNull());
+            assertThat(harness.getSideOutput(BatchingTokenizerOperator.REJECTED)).singleElement()
+                    .satisfies(record -> assertThat(record.getTimestamp()).isEqualTo(1));
             List<Rejection> rejected = harness.getSideOutput(BatchingTokenizerOperator.REJECTED).stream()
                     .map(record -> record.getValue()).toList();
             assertThat(rejected).singleElement().satisfies(rejection -> {
@@ -131,6 +135,61 @@ class BatchingTokenizerOperatorTest {
             assertThat(metrics.imagesTokenized.getCount()).isEqualTo(3);
             assertThat(metrics.imagesRejected.getCount()).isEqualTo(1);
         }
+    }
+
+    @Test
+    void aFailureThatIsNotTheImagesFaultFailsTheTaskInsteadOfDeadLetteringTheBatch() throws Exception {
+        BatchingTokenizerOperator operator = new BatchingTokenizerOperator(options(2, Duration.ofSeconds(10)));
+        Random random = new Random(5);
+        try (OneInputStreamOperatorTestHarness<PreprocessedImage, TokenizedImage> harness =
+                new OneInputStreamOperatorTestHarness<>(operator)) {
+            harness.open();
+            harness.processElement(image(0, random), 0);
+            // The runtime goes away under the operator (as with a lost GPU): every encode now fails.
+            operator.session().close();
+
+            assertThatThrownBy(() -> harness.processElement(image(1, random), 0))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("is closed");
+            assertThat(harness.extractOutputValues()).isEmpty();
+            assertThat(harness.getSideOutput(BatchingTokenizerOperator.REJECTED)).isNullOrEmpty();
+            assertThat(operator.metrics().imagesRejected.getCount()).isZero();
+        }
+    }
+
+    @Test
+    void aWatermarkFlushesTheBufferFirstAndResultsKeepTheirInputsTimestamps() throws Exception {
+        BatchingTokenizerOperator operator = new BatchingTokenizerOperator(options(4, Duration.ofSeconds(10)));
+        Random random = new Random(3);
+        try (OneInputStreamOperatorTestHarness<PreprocessedImage, TokenizedImage> harness =
+                new OneInputStreamOperatorTestHarness<>(operator)) {
+            harness.open();
+            harness.processElement(image(0, random), 5);
+            harness.processElement(image(1, random), 7);
+            harness.processWatermark(new Watermark(10));
+
+            assertThat(operator.metrics().watermarkFlushes.getCount()).isEqualTo(1);
+            List<Object> out = new ArrayList<>(harness.getOutput());
+            assertThat(out).hasSize(3);
+            assertThat(out.get(0)).isInstanceOfSatisfying(StreamRecord.class, record -> {
+                assertThat(((TokenizedImage) record.getValue()).id()).isEqualTo("img-0");
+                assertThat(record.getTimestamp()).isEqualTo(5);
+            });
+            assertThat(out.get(1)).isInstanceOfSatisfying(StreamRecord.class, record -> {
+                assertThat(((TokenizedImage) record.getValue()).id()).isEqualTo("img-1");
+                assertThat(record.getTimestamp()).isEqualTo(7);
+            });
+            assertThat(out.get(2)).isEqualTo(new Watermark(10));
+        }
+    }
+
+    private static TokenizerOptions options(int maxBatchSize, Duration maxBatchDelay) {
+        return TokenizerOptions.builder(MODEL_DIR.toString())
+                .maxBatchSize(maxBatchSize)
+                .maxBatchDelay(maxBatchDelay)
+                .featureMode(FeatureMode.OFF)
+                .intraOpThreads(1)
+                .build();
     }
 
     private static PreprocessedImage image(int i, Random random) {

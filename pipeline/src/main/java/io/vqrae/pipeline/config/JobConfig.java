@@ -5,12 +5,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.vqrae.models.onnx.ExecutionProvider;
 import io.vqrae.models.onnx.FeatureDtype;
+import io.vqrae.operators.decode.DecodeOptions;
 import io.vqrae.operators.tokenize.FeatureMode;
+import io.vqrae.operators.tokenize.TokenizerOptions;
+import io.vqrae.pipeline.kafka.RecordSizing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -56,7 +61,8 @@ public record JobConfig(
      * @param topicPartitions partitions of created topics
      * @param replicationFactor replication of created topics
      * @param compression producer compression.type
-     * @param maxRecordBytes largest output record; 0 = sized from the model (see RecordSizing)
+     * @param maxRecordBytes largest output record; 0 = sized from the model (see RecordSizing), else at least
+     *     64 KiB
      * @param transactionTimeout producer transaction.timeout.ms; must not exceed the broker's
      *     transaction.max.timeout.ms (15 min by default) and must exceed the checkpoint interval
      * @param clientProperties passed unchanged to every Kafka client (security.protocol, sasl.*, ssl.*)
@@ -73,8 +79,19 @@ public record JobConfig(
     /** Topic names. */
     public record Topics(String input, String tokens, String features, String deadLetter) {}
 
-    /** Where the model lives and how its sessions run. */
-    public record Model(String dir, ExecutionProvider provider, int deviceId, int intraOpThreads) {}
+    /**
+     * Where the model lives and how its sessions run.
+     *
+     * @param dir model directory, the same path on every TaskManager
+     * @param provider ONNX Runtime execution provider
+     * @param deviceIds GPU ordinals; tokenizer subtask {@code i} uses {@code deviceIds[i % size]}
+     * @param intraOpThreads ONNX Runtime intra-op threads, 0 = its choice
+     */
+    public record Model(String dir, ExecutionProvider provider, List<Integer> deviceIds, int intraOpThreads) {
+        public Model {
+            deviceIds = List.copyOf(deviceIds);
+        }
+    }
 
     /** Feature output. */
     public record Features(FeatureMode mode, FeatureDtype dtype) {}
@@ -82,7 +99,14 @@ public record JobConfig(
     /** Micro-batch bounds of the tokenizer. */
     public record Batching(int maxSize, Duration maxDelay) {}
 
-    /** Separate parallelism for the CPU-bound decode stage and the accelerator-bound tokenizer. */
+    /**
+     * Separate parallelism for the CPU-bound decode stage and the accelerator-bound tokenizer.
+     *
+     * @param source source parallelism
+     * @param decode decode parallelism; 0 = the environment's default parallelism (under {@code flink run}
+     *     {@code -p} or the cluster's {@code parallelism.default}), which the cluster has slots for
+     * @param tokenizer tokenizer (and encode and sink) parallelism
+     */
     public record Parallelism(int source, int decode, int tokenizer) {}
 
     /** Input limits and how much of a rejected input a dead letter keeps. */
@@ -145,33 +169,42 @@ public record JobConfig(
                 s.bool("kafka.bounded", false),
                 s.bool("kafka.create-topics", true),
                 s.integer("kafka.topic-partitions", 1, 1),
-                (short) s.integer("kafka.replication-factor", 1, 1),
+                (short) s.integer("kafka.replication-factor", 1, 1, Short.MAX_VALUE),
                 s.parsed("kafka.compression", "lz4", JobConfig::compression),
-                s.integer("kafka.max-record-bytes", 0, 0),
+                maxRecordBytes(s),
                 transactionTimeout,
                 s.withPrefix("kafka.properties"));
         Model model = new Model(
                 s.nonBlank("model.dir", "models/tiny"),
                 s.parsed("model.provider", "cpu", ExecutionProvider::parse),
-                s.integer("model.device-id", 0, 0),
+                s.integers("model.device-ids", List.of(0), 0),
                 s.integer("model.intra-op-threads", 0, 0));
         Features features = new Features(
                 s.parsed("features.mode", "per-token", FeatureMode::parse),
                 s.parsed("features.dtype", "float16", FeatureDtype::parse));
         Batching batching = new Batching(
-                s.integer("batching.max-size", 16, 1),
+                s.integer("batching.max-size", 16, 1, TokenizerOptions.MAX_BATCH_SIZE),
                 s.duration("batching.max-delay", Duration.ofMillis(50)));
-        int cores = Runtime.getRuntime().availableProcessors();
         Parallelism parallelism = new Parallelism(
                 s.integer("parallelism.source", 1, 1),
-                s.integer("parallelism.decode", cores, 1),
+                s.integer("parallelism.decode", 0, 0),
                 s.integer("parallelism.tokenizer", 1, 1));
         Limits limits = new Limits(
-                s.longValue("limits.max-pixels", 64L * 1024 * 1024, 1),
+                s.longValue("limits.max-pixels", 64L * 1024 * 1024, 1, DecodeOptions.MAX_PIXELS),
                 s.integer("limits.max-image-bytes", 32 * 1024 * 1024, 1),
                 s.integer("limits.dead-letter-max-original-bytes", 256 * 1024, 0));
         s.requireAllRead();
         return new JobConfig(kafka, model, features, batching, parallelism, limits, checkpointInterval);
+    }
+
+    /** 0 (sized from the model) or enough for a dead letter besides its original bytes. */
+    private static int maxRecordBytes(Settings s) {
+        int value = s.integer("kafka.max-record-bytes", 0, 0);
+        if (value != 0 && value < RecordSizing.HEADROOM_BYTES) {
+            throw new ConfigException("kafka.max-record-bytes",
+                    "must be 0 (sized from the model) or at least " + RecordSizing.HEADROOM_BYTES + ", got " + value);
+        }
+        return value;
     }
 
     private static String compression(String value) {
@@ -185,7 +218,15 @@ public record JobConfig(
         if (node.isObject()) {
             node.fields().forEachRemaining(e -> flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(), e.getValue(), out));
         } else if (node.isArray()) {
-            throw new ConfigException(prefix, "lists are not supported; write a comma-separated string");
+            // Lists of scalars take the comma-separated form that --set and Settings use.
+            List<String> items = new ArrayList<>();
+            for (JsonNode item : node) {
+                if (!item.isValueNode()) {
+                    throw new ConfigException(prefix, "only lists of plain values are supported");
+                }
+                items.add(item.asText());
+            }
+            out.put(prefix, String.join(",", items));
         } else if (!node.isNull()) {
             out.put(prefix, node.asText());
         }

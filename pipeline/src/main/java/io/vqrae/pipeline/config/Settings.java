@@ -1,8 +1,10 @@
 package io.vqrae.pipeline.config;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -41,27 +43,40 @@ final class Settings {
     }
 
     int integer(String key, int defaultValue, int min) {
-        String value = string(key, null);
-        if (value == null) {
-            return defaultValue;
-        }
-        long parsed = parseLong(key, value);
-        if (parsed < min || parsed > Integer.MAX_VALUE) {
-            throw new ConfigException(key, "must be between " + min + " and " + Integer.MAX_VALUE + ", got " + value);
-        }
-        return (int) parsed;
+        return integer(key, defaultValue, min, Integer.MAX_VALUE);
     }
 
-    long longValue(String key, long defaultValue, long min) {
+    int integer(String key, int defaultValue, int min, int max) {
+        return (int) longValue(key, defaultValue, min, max);
+    }
+
+    long longValue(String key, long defaultValue, long min, long max) {
         String value = string(key, null);
         if (value == null) {
             return defaultValue;
         }
         long parsed = parseLong(key, value);
-        if (parsed < min) {
-            throw new ConfigException(key, "must be >= " + min + ", got " + value);
+        if (parsed < min || parsed > max) {
+            throw new ConfigException(key, "must be between " + min + " and " + max + ", got " + value);
         }
         return parsed;
+    }
+
+    /** A comma-separated list of integers, each at least {@code min}; YAML lists arrive in this form. */
+    List<Integer> integers(String key, List<Integer> defaultValue, int min) {
+        String value = string(key, null);
+        if (value == null) {
+            return defaultValue;
+        }
+        List<Integer> out = new ArrayList<>();
+        for (String item : value.split(",", -1)) {
+            long parsed = parseLong(key, item.trim());
+            if (parsed < min || parsed > Integer.MAX_VALUE) {
+                throw new ConfigException(key, "every entry must be between " + min + " and " + Integer.MAX_VALUE + ", got " + value);
+            }
+            out.add((int) parsed);
+        }
+        return List.copyOf(out);
     }
 
     boolean bool(String key, boolean defaultValue) {
@@ -76,7 +91,7 @@ final class Settings {
         };
     }
 
-    /** A positive duration written as {@code <n>ms|s|m|h}, e.g. {@code 50ms}, {@code 10s}. */
+    /** A positive duration written as {@code <n>ms|s|m|h}, e.g. {@code 50ms}, {@code 10s}, up to about 24 days. */
     Duration duration(String key, Duration defaultValue) {
         String value = string(key, null);
         if (value == null) {
@@ -86,17 +101,27 @@ final class Settings {
         if (!m.matches()) {
             throw new ConfigException(key, "must be a duration like 50ms, 10s, 5m or 1h, got '" + value + "'");
         }
-        long n = Long.parseLong(m.group(1));
-        Duration d = switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            default -> Duration.ofHours(n);
+        long millisPerUnit = switch (m.group(2)) {
+            case "ms" -> 1;
+            case "s" -> 1_000;
+            case "m" -> 60_000;
+            default -> 3_600_000;
         };
-        if (d.isZero()) {
+        // Bounded by an int of milliseconds: Kafka's *.ms settings are ints, and a timer deadline of now plus
+        // the duration must not overflow.
+        long millis;
+        try {
+            millis = Math.multiplyExact(Long.parseLong(m.group(1)), millisPerUnit);
+        } catch (NumberFormatException | ArithmeticException e) {
+            millis = Long.MAX_VALUE;
+        }
+        if (millis > Integer.MAX_VALUE) {
+            throw new ConfigException(key, "must be at most " + Integer.MAX_VALUE + "ms (about 24 days), got '" + value + "'");
+        }
+        if (millis == 0) {
             throw new ConfigException(key, "must be > 0");
         }
-        return d;
+        return Duration.ofMillis(millis);
     }
 
     /** A value parsed by {@code parser}, whose {@link IllegalArgumentException} message becomes the error. */

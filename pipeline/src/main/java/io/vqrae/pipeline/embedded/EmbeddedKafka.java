@@ -86,7 +86,17 @@ public final class EmbeddedKafka implements AutoCloseable {
                     .run();
 
             KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
-            server.startup();
+            try {
+                server.startup();
+            } catch (RuntimeException e) {
+                // A half-started node holds threads, ports and files in the data directory deleted below.
+                try {
+                    stop(server);
+                } catch (RuntimeException shutdownFailure) {
+                    e.addSuppressed(shutdownFailure);
+                }
+                throw e;
+            }
             return new EmbeddedKafka(dataDir, server, "127.0.0.1:" + brokerPort);
         } catch (Exception e) {
             deleteRecursively(dataDir);
@@ -104,11 +114,15 @@ public final class EmbeddedKafka implements AutoCloseable {
     @Override
     public void close() {
         try {
-            server.shutdown();
-            server.awaitShutdown();
+            stop(server);
         } finally {
             deleteRecursively(dataDir);
         }
+    }
+
+    private static void stop(KafkaRaftServer server) {
+        server.shutdown();
+        server.awaitShutdown();
     }
 
     private static int freePort() throws IOException {

@@ -17,6 +17,7 @@ import io.vqrae.pipeline.config.ConfigException;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.kafka.EncodedRecordSerializer;
 import io.vqrae.pipeline.kafka.ImageRecordDeserializer;
+import io.vqrae.pipeline.kafka.KafkaClients;
 import io.vqrae.pipeline.kafka.RecordSizing;
 import io.vqrae.pipeline.kafka.TopicProvisioner;
 import java.nio.file.Path;
@@ -59,24 +60,23 @@ public final class TokenizeJob {
     }
 
     /**
-     * Loads the model manifest (failing early on a bad model directory), sizes records, and creates
-     * missing topics.
+     * Loads the model manifest (failing early on a bad model directory), sizes records, creates missing
+     * topics, and checks that a dead letter with its original bytes fits the record limit that results.
      */
     public static TokenizeJob prepare(JobConfig config) throws ModelLoadException, InterruptedException {
         Path dir = Path.of(config.model().dir()).toAbsolutePath().normalize();
         ModelManifest manifest = ModelManifest.load(dir);
         int wanted = RecordSizing.maxRecordBytes(config, manifest);
-        if (config.limits().deadLetterMaxOriginalBytes() > wanted - 64 * 1024) {
-            throw new ConfigException("limits.dead-letter-max-original-bytes",
-                    "must leave 64 KiB of kafka.max-record-bytes (" + wanted + ") for the rest of the dead-letter record");
-        }
         int limit = TopicProvisioner.provision(config, wanted);
+        // Checked against the effective limit: an existing output topic may take less than wanted.
+        int maxOriginal = limit - RecordSizing.HEADROOM_BYTES;
+        if (config.limits().deadLetterMaxOriginalBytes() > maxOriginal) {
+            throw new ConfigException("limits.dead-letter-max-original-bytes",
+                    "must be at most " + Math.max(0, maxOriginal) + ": the record limit of " + limit + " bytes (kafka.max-record-bytes"
+                            + " or the model's sizing, lowered to the smallest max.message.bytes of the output topics) less "
+                            + RecordSizing.HEADROOM_BYTES + " for the rest of the dead letter");
+        }
         return new TokenizeJob(config, dir.toString(), wanted, limit);
-    }
-
-    /** The record size the encoder enforces: the smallest limit among the producer and the output topics. */
-    public int recordLimit() {
-        return recordLimit;
     }
 
     /** Wires the whole job into {@code env}. */
@@ -106,8 +106,7 @@ public final class TokenizeJob {
             case EARLIEST -> OffsetsInitializer.earliest();
             case LATEST -> OffsetsInitializer.latest();
         };
-        Properties props = new Properties();
-        props.putAll(kafka.clientProperties());
+        Properties props = KafkaClients.properties(kafka);
         // Inputs may themselves be written transactionally; never process an aborted image.
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         var builder = KafkaSource.<InputImage>builder()
@@ -134,13 +133,17 @@ public final class TokenizeJob {
         SingleOutputStreamOperator<PreprocessedImage> decoded = images
                 .process(new DecodeFunction(decodeOptions))
                 .name("decode")
-                .uid("decode")
-                .setParallelism(config.parallelism().decode());
+                .uid("decode");
+        // Unset, decode takes the environment's default parallelism: what the cluster was sized for,
+        // unlike anything this client JVM could measure.
+        if (config.parallelism().decode() > 0) {
+            decoded.setParallelism(config.parallelism().decode());
+        }
 
         JobConfig.Model model = config.model();
         TokenizerOptions tokenizerOptions = TokenizerOptions.builder(modelDir)
                 .provider(model.provider())
-                .deviceId(model.deviceId())
+                .deviceIds(model.deviceIds())
                 .intraOpThreads(model.intraOpThreads())
                 .maxBatchSize(config.batching().maxSize())
                 .maxBatchDelay(config.batching().maxDelay())
@@ -170,8 +173,7 @@ public final class TokenizeJob {
      */
     public KafkaSink<EncodedRecord> sink() {
         JobConfig.Kafka kafka = config.kafka();
-        Properties props = new Properties();
-        props.putAll(kafka.clientProperties());
+        Properties props = KafkaClients.properties(kafka);
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(wantedRecordBytes));
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, kafka.compression());
         props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, Long.toString(kafka.transactionTimeout().toMillis()));

@@ -6,7 +6,6 @@ import io.vqrae.schemas.ImageRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import org.apache.avro.AvroRuntimeException;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
@@ -31,7 +30,10 @@ public final class ImageRecordDeserializer implements KafkaRecordDeserialization
         ImageRecord image;
         try {
             image = ImageRecord.getDecoder().decode(record.value());
-        } catch (IOException | AvroRuntimeException e) {
+        } catch (IOException | RuntimeException e) {
+            // Avro's reader fails on garbage in more ways than AvroRuntimeException (for example an
+            // out-of-range index or a negative array size); any of them would otherwise fail the source
+            // on every replay of the record.
             out.collect(InputImage.unreadable(key, record.value(), origin, "not an ImageRecord: " + e));
             return;
         }

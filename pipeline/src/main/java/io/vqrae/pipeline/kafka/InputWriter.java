@@ -1,10 +1,8 @@
 package io.vqrae.pipeline.kafka;
 
+import io.vqrae.operators.encode.SingleObjectEncoding;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.schemas.ImageRecord;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
@@ -20,9 +18,7 @@ public final class InputWriter implements AutoCloseable {
     private final String topic;
 
     public InputWriter(JobConfig.Kafka kafka) {
-        Properties props = new Properties();
-        props.putAll(kafka.clientProperties());
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        Properties props = KafkaClients.properties(kafka);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(Integer.MAX_VALUE));
@@ -37,19 +33,9 @@ public final class InputWriter implements AutoCloseable {
                 .setImage(ByteBuffer.wrap(image))
                 .setSourceUri(sourceUri)
                 .build();
-        ByteArrayOutputStream value = new ByteArrayOutputStream(image.length + 256);
+        byte[] value = SingleObjectEncoding.toBytes(ImageRecord.getEncoder(), record);
         try {
-            ImageRecord.getEncoder().encode(record, value);
-        } catch (IOException e) {
-            throw new UncheckedIOException("Writing to memory cannot fail", e);
-        }
-        sendRaw(id, value.toByteArray());
-    }
-
-    /** Sends arbitrary bytes as a record value: how a test feeds a record that is not an ImageRecord. */
-    public void sendRaw(String key, byte[] value) {
-        try {
-            producer.send(new ProducerRecord<>(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value)).get();
+            producer.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), value)).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while writing to " + topic, e);

@@ -40,9 +40,7 @@ public final class OutputReader {
 
     /** Every committed record of {@code topic} up to its last stable offset at call time. */
     public static <T> List<T> read(JobConfig.Kafka kafka, String topic, BinaryMessageDecoder<T> decoder, Duration timeout) {
-        Properties props = new Properties();
-        props.putAll(kafka.clientProperties());
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        Properties props = KafkaClients.properties(kafka);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         try (KafkaConsumer<byte[], byte[]> consumer =

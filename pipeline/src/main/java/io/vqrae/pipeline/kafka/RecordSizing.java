@@ -3,7 +3,6 @@ package io.vqrae.pipeline.kafka;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.operators.encode.TokenIds;
 import io.vqrae.pipeline.config.JobConfig;
-import io.vqrae.schemas.TokenIdType;
 
 /**
  * Sizes Kafka's record limits from what the model writes, so the topic's {@code max.message.bytes}, the
@@ -11,8 +10,11 @@ import io.vqrae.schemas.TokenIdType;
  * record of the full-size model is 1.18 MB, above Kafka's 1 MB default.
  */
 public final class RecordSizing {
-    /** Room for the Avro header, stamps and ids around the payload. */
-    static final int HEADROOM_BYTES = 64 * 1024;
+    /**
+     * Room for the Avro header, stamps and ids around the payload; a dead letter keeps its original bytes
+     * only up to the record limit less this.
+     */
+    public static final int HEADROOM_BYTES = 64 * 1024;
     /** Kafka's own default; never size below it. */
     static final int KAFKA_DEFAULT_BYTES = 1024 * 1024;
 
@@ -29,7 +31,7 @@ public final class RecordSizing {
             case OFF -> 0;
         };
         long featureBytes = featureValues * config.features().dtype().bytesPerValue();
-        long tokenBytes = (long) manifest.numTokens() * (TokenIds.typeFor(manifest.codebookSize()) == TokenIdType.uint16 ? 2 : 4);
+        long tokenBytes = (long) manifest.numTokens() * TokenIds.width(TokenIds.typeFor(manifest.codebookSize()));
         long deadLetterBytes = config.limits().deadLetterMaxOriginalBytes();
         long largest = Math.max(Math.max(featureBytes, tokenBytes), deadLetterBytes) + HEADROOM_BYTES;
         return (int) Math.min(Integer.MAX_VALUE, Math.max(KAFKA_DEFAULT_BYTES, largest));

@@ -7,11 +7,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.ConfigResource;
@@ -42,7 +40,7 @@ public final class TopicProvisioner {
         wanted.put(topics.tokens(), wantedRecordBytes);
         wanted.put(topics.features(), wantedRecordBytes);
         wanted.put(topics.deadLetter(), wantedRecordBytes);
-        try (Admin admin = Admin.create(adminProperties(kafka))) {
+        try (Admin admin = Admin.create(KafkaClients.properties(kafka))) {
             Set<String> existing = admin.listTopics().names().get();
             if (kafka.createTopics()) {
                 List<NewTopic> missing = new ArrayList<>();
@@ -67,14 +65,6 @@ public final class TopicProvisioner {
         } catch (ExecutionException e) {
             throw new IllegalStateException("Could not provision topics on " + kafka.bootstrapServers() + ": " + e.getCause(), e.getCause());
         }
-    }
-
-    /** Admin client settings: the bootstrap servers plus the pass-through client properties (security). */
-    public static Properties adminProperties(JobConfig.Kafka kafka) {
-        Properties props = new Properties();
-        props.putAll(kafka.clientProperties());
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        return props;
     }
 
     private static void create(Admin admin, List<NewTopic> topics) throws InterruptedException, ExecutionException {

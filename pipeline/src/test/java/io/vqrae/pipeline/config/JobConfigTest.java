@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vqrae.models.onnx.FeatureDtype;
+import io.vqrae.models.testing.TestPaths;
+import io.vqrae.operators.decode.DecodeOptions;
 import io.vqrae.operators.tokenize.FeatureMode;
+import io.vqrae.operators.tokenize.TokenizerOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +25,60 @@ class JobConfigTest {
         assertThat(config.features().dtype()).isEqualTo(FeatureDtype.FLOAT16);
         assertThat(config.batching().maxDelay()).isEqualTo(Duration.ofMillis(50));
         assertThat(config.kafka().clientProperties()).isEmpty();
+        assertThat(config.model().deviceIds()).containsExactly(0);
+        assertThat(config.parallelism().decode()).as("0: the environment's default parallelism").isZero();
+    }
+
+    @Test
+    void theDeployExampleLoadsAndHoldsTheDefaultsExceptItsExampleValues() throws Exception {
+        JobConfig example = JobConfig.load(TestPaths.root().resolve("deploy").resolve("job.example.yaml"), Map.of());
+        JobConfig defaultsWithExampleValues = JobConfig.fromMap(Map.of(
+                "kafka.bootstrap-servers", "kafka-0.kafka:9093",
+                "kafka.properties.security.protocol", "SASL_SSL",
+                "kafka.properties.sasl.mechanism", "SCRAM-SHA-512"));
+        assertThat(example).isEqualTo(defaultsWithExampleValues);
+    }
+
+    @Test
+    void gpuOrdinalsAsAYamlListOrCommaSeparated(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("job.yaml");
+        Files.writeString(file, """
+                model:
+                  provider: cuda
+                  device-ids: [0, 1, 3]
+                """);
+        assertThat(JobConfig.load(file, Map.of()).model().deviceIds()).containsExactly(0, 1, 3);
+        assertThat(JobConfig.fromMap(Map.of("model.device-ids", "2, 1")).model().deviceIds()).containsExactly(2, 1);
+        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("model.device-ids", "0,-1")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("model.device-ids:");
+        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("model.device-ids", "")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("model.device-ids:");
+        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("model.device-id", "1")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("model.device-id: unknown key");
+    }
+
+    @Test
+    void valuesTheJobCouldNotUseFailAtLoadNamingTheKey() {
+        Map<String, String> bad = Map.of(
+                "limits.max-pixels", Long.toString(DecodeOptions.MAX_PIXELS + 1),
+                "batching.max-size", Integer.toString(TokenizerOptions.MAX_BATCH_SIZE + 1),
+                "kafka.replication-factor", "32768",
+                "kafka.max-record-bytes", "512",
+                "checkpoint.interval", "99999999999999999999ms",
+                "batching.max-delay", "9999999999999h",
+                "kafka.transaction-timeout", "2147483648ms");
+        bad.forEach((key, value) -> assertThatThrownBy(() -> JobConfig.fromMap(Map.of(key, value)))
+                .as(key + "=" + value)
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(key + ":"));
+
+        JobConfig largest = JobConfig.fromMap(Map.of(
+                "limits.max-pixels", Long.toString(DecodeOptions.MAX_PIXELS),
+                "batching.max-size", Integer.toString(TokenizerOptions.MAX_BATCH_SIZE),
+                "kafka.replication-factor", "32767",
+                "kafka.max-record-bytes", "65536"));
+        assertThat(largest.kafka().replicationFactor()).isEqualTo(Short.MAX_VALUE);
+        assertThat(largest.limits().maxPixels()).isEqualTo(DecodeOptions.MAX_PIXELS);
     }
 
     @Test

@@ -1,0 +1,66 @@
+package io.vqrae.operators.decode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vqrae.models.manifest.ModelManifest;
+import io.vqrae.models.testing.TestPaths;
+import io.vqrae.operators.data.InputImage;
+import io.vqrae.operators.data.Origin;
+import io.vqrae.operators.data.PreprocessedImage;
+import io.vqrae.schemas.FailureStage;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import javax.imageio.ImageIO;
+import org.apache.flink.streaming.api.operators.ProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+/** Every input leaves the decode stage as a model input or as one rejection; none fails the task. */
+class DecodeFunctionTest {
+
+    @Test
+    void aRealPhotoBecomesTheModelsInput() throws Exception {
+        int imageBytes = ModelManifest.load(TestPaths.tinyModel()).imageBytes();
+        try (var harness = harness()) {
+            harness.processElement(input("flower", TestPaths.testImageBytes("flower_small.q85_420_non_interleaved.jpg")), 0);
+            assertThat(harness.extractOutputValues()).singleElement().satisfies(image -> {
+                assertThat(image.id()).isEqualTo("flower");
+                assertThat(image.chw()).hasSize(imageBytes);
+                assertThat(image.sha256()).hasSize(64);
+            });
+            assertThat(harness.getSideOutput(DecodeFunction.REJECTED)).isNullOrEmpty();
+        }
+    }
+
+    @Test
+    void anImageThatDecodesButCannotBePreprocessedIsRejectedNotThrown() throws Exception {
+        // 1 x 3,000,000 pixels is within the pixel limit, but resizing its short side to the model's size
+        // makes the long side overflow an int inside the preprocessor.
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        ImageIO.write(new BufferedImage(1, 3_000_000, BufferedImage.TYPE_INT_RGB), "png", png);
+        try (var harness = harness()) {
+            harness.processElement(input("needle", png.toByteArray()), 0);
+            assertThat(harness.extractOutputValues()).isEmpty();
+            assertThat(harness.getSideOutput(DecodeFunction.REJECTED)).singleElement()
+                    .extracting(StreamRecord::getValue)
+                    .satisfies(rejection -> {
+                        assertThat(rejection.id()).isEqualTo("needle");
+                        assertThat(rejection.stage()).isEqualTo(FailureStage.decode);
+                        assertThat(rejection.reason()).isEqualTo(DecodeFunction.DECODER_ERROR);
+                        assertThat(rejection.originalSize()).isEqualTo(png.size());
+                    });
+        }
+    }
+
+    private static OneInputStreamOperatorTestHarness<InputImage, PreprocessedImage> harness() throws Exception {
+        DecodeOptions options = DecodeOptions.builder(TestPaths.tinyModel().toString()).build();
+        var harness = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new DecodeFunction(options)));
+        harness.open();
+        return harness;
+    }
+
+    private static InputImage input(String id, byte[] bytes) {
+        return InputImage.of(id, bytes, Origin.of("in", 0, 7));
+    }
+}

@@ -1,0 +1,77 @@
+package io.vqrae.pipeline.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vqrae.operators.data.InputImage;
+import io.vqrae.operators.encode.SingleObjectEncoding;
+import io.vqrae.schemas.ImageRecord;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.flink.api.common.functions.util.ListCollector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+
+/** Whatever bytes are on the input topic, the source emits one input per record and never throws. */
+class ImageRecordDeserializerTest {
+    private static final byte[] VALID = SingleObjectEncoding.toBytes(ImageRecord.getEncoder(), ImageRecord.newBuilder()
+            .setId("img")
+            .setImage(ByteBuffer.wrap(new byte[] {1, 2, 3}))
+            .setMetadata(Map.of("license", "cc-by"))
+            .build());
+
+    @Test
+    void anImageRecordBecomesAReadableInputWithItsPosition() {
+        InputImage input = deserialize(VALID);
+        assertThat(input.readable()).isTrue();
+        assertThat(input.id()).isEqualTo("img");
+        assertThat(input.payload()).containsExactly(1, 2, 3);
+        assertThat(input.origin().offset()).isEqualTo(9L);
+    }
+
+    @Test
+    void garbageBecomesAnUnreadableInputKeepingTheKeyAndBytes() {
+        byte[] header = Arrays.copyOf(VALID, 10);
+        List<byte[]> garbage = new ArrayList<>(List.of(
+                new byte[0],
+                "plain text, not an ImageRecord".getBytes(StandardCharsets.UTF_8),
+                Arrays.copyOf(VALID, VALID.length - 4),
+                concat(header, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f}),
+                concat(header, new byte[] {0x01}),
+                concat(header, new byte[] {0x06, 'i', 'm', 'g', 0x01})));
+        Random random = new Random(17);
+        for (int i = 0; i < 200; i++) {
+            byte[] body = new byte[1 + random.nextInt(40)];
+            random.nextBytes(body);
+            garbage.add(concat(header, body));
+        }
+        for (byte[] value : garbage) {
+            InputImage input = deserialize(value);
+            if (input.readable()) {
+                // Random bytes can happen to be a well-formed record; what matters is that nothing threw.
+                continue;
+            }
+            assertThat(input.id()).isEqualTo("key");
+            assertThat(input.payload()).isEqualTo(value);
+            assertThat(input.unreadableReason()).startsWith("not an ImageRecord");
+        }
+    }
+
+    private static InputImage deserialize(byte[] value) {
+        List<InputImage> out = new ArrayList<>();
+        new ImageRecordDeserializer().deserialize(
+                new ConsumerRecord<>("in", 0, 9, "key".getBytes(StandardCharsets.UTF_8), value), new ListCollector<>(out));
+        assertThat(out).hasSize(1);
+        return out.get(0);
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}
