@@ -36,6 +36,9 @@ import org.w3c.dom.Node;
  */
 public final class ImageDecoder {
 
+    /** The largest {@link Builder#maxPixels(long)} possible: the decoded RGB image is one Java array. */
+    public static final long MAX_PIXELS_LIMIT = Integer.MAX_VALUE / 3;
+
     private static final long DEFAULT_MAX_PIXELS = 100_000_000L;
     private static final int DEFAULT_MAX_INPUT_BYTES = 64 << 20;
 
@@ -222,9 +225,8 @@ public final class ImageDecoder {
             if (maxPixels <= 0) {
                 throw new IllegalArgumentException("maxPixels must be positive, got " + maxPixels);
             }
-            // The decoded RGB buffer is a single Java array.
-            if (maxPixels > Integer.MAX_VALUE / 3) {
-                throw new IllegalArgumentException("maxPixels must be at most " + Integer.MAX_VALUE / 3
+            if (maxPixels > MAX_PIXELS_LIMIT) {
+                throw new IllegalArgumentException("maxPixels must be at most " + MAX_PIXELS_LIMIT
                         + " (one RGB byte array), got " + maxPixels);
             }
             this.maxPixels = maxPixels;

@@ -20,7 +20,7 @@ package io.vqrae.models.preprocess;
  *       output unit and are clipped to 0..255 after the shift.</li>
  * </ul>
  * Every output pixel depends only on its own taps, so computing a window of the full-size result
- * (the centre crop) gives exactly the pixels Pillow would produce before cropping.
+ * (the centre crop), and computing it row by row, gives exactly the pixels Pillow would produce.
  */
 final class Resampler {
 
@@ -32,34 +32,83 @@ final class Resampler {
     /**
      * Returns the window {@code [x0, x0 + w) x [y0, y0 + h)} of {@code rgb} ({@code inW x inH})
      * resized to {@code fullW x fullH}, as interleaved RGB.
+     *
+     * <p>The horizontal pass runs one source row at a time, on demand of the vertical pass, into a ring
+     * of as many rows as one output row reads: memory stays at a few rows however tall the source is
+     * (a 1 x 3,000,000 strip needs no 2 GB intermediate), and the integer sums are the same as Pillow's
+     * whole-image passes.
      */
     static byte[] resize(byte[] rgb, int inW, int inH, int fullW, int fullH, int x0, int y0, int w, int h,
             ResizeFilter filter) {
-        Taps vertical = fullH != inH ? Taps.compute(inH, fullH, y0, h, filter) : null;
-        // Source rows the vertical pass reads; the horizontal pass only needs to produce those.
-        int firstRow = vertical != null ? vertical.firstSource() : y0;
-        int endRow = vertical != null ? vertical.endSource() : y0 + h;
-        byte[] rows;
-        if (fullW != inW) {
-            rows = horizontal(rgb, inW, firstRow, endRow, Taps.compute(inW, fullW, x0, w, filter));
-        } else {
-            rows = copyWindow(rgb, inW, x0, firstRow, w, endRow - firstRow);
+        if (fullW == inW && fullH == inH && x0 == 0 && y0 == 0 && w == inW && h == inH) {
+            return rgb;
         }
-        if (vertical == null) {
-            return rows;
+        SourceRows rows = new SourceRows(rgb, inW, x0, w, fullW != inW ? Taps.compute(inW, fullW, x0, w, filter) : null);
+        int stride = w * 3;
+        byte[] out = new byte[Math.multiplyExact(h, stride)];
+        if (fullH == inH) {
+            for (int y = 0; y < h; y++) {
+                rows.write(y0 + y, out, y * stride);
+            }
+            return out;
         }
-        return vertical(rows, w, firstRow, vertical);
+        Taps taps = Taps.compute(inH, fullH, y0, h, filter);
+        int capacity = taps.maxCount();
+        byte[] ring = new byte[Math.multiplyExact(capacity, stride)]; // source row y at (y % capacity) * stride
+        int loadedEnd = 0; // source rows [loadedEnd - capacity, loadedEnd) are in the ring
+        int[] acc = new int[stride];
+        for (int i = 0; i < h; i++) {
+            int first = taps.start[i];
+            int end = first + taps.count[i];
+            // Windows only move forward; a row no window reads is never computed.
+            for (int y = Math.max(loadedEnd, first); y < end; y++) {
+                rows.write(y, ring, (y % capacity) * stride);
+            }
+            loadedEnd = Math.max(loadedEnd, end);
+            java.util.Arrays.fill(acc, HALF);
+            int kBase = i * taps.ksize;
+            for (int y = first; y < end; y++) {
+                int k = taps.k[kBase + y - first];
+                int src = (y % capacity) * stride;
+                for (int c = 0; c < stride; c++) {
+                    acc[c] += (ring[src + c] & 0xff) * k;
+                }
+            }
+            int dst = i * stride;
+            for (int c = 0; c < stride; c++) {
+                out[dst + c] = clip8(acc[c]);
+            }
+        }
+        return out;
     }
 
-    private static byte[] horizontal(byte[] in, int inW, int firstRow, int endRow, Taps taps) {
-        int outW = taps.count.length;
-        byte[] out = new byte[(endRow - firstRow) * outW * 3];
-        int dst = 0;
-        for (int y = firstRow; y < endRow; y++) {
-            int row = y * inW * 3;
-            for (int i = 0; i < outW; i++) {
+    /** Source rows after the horizontal pass, or cut to the window when the width does not change. */
+    private static final class SourceRows {
+        private final byte[] in;
+        private final int inW;
+        private final int x0;
+        private final int w;
+        private final Taps taps;
+
+        SourceRows(byte[] in, int inW, int x0, int w, Taps taps) {
+            this.in = in;
+            this.inW = inW;
+            this.x0 = x0;
+            this.w = w;
+            this.taps = taps;
+        }
+
+        /** Writes source row {@code y}, {@code w} RGB pixels, to {@code out} at {@code offset}. */
+        void write(int y, byte[] out, int offset) {
+            long row = (long) y * inW * 3;
+            if (taps == null) {
+                System.arraycopy(in, Math.toIntExact(row + x0 * 3L), out, offset, w * 3);
+                return;
+            }
+            int dst = offset;
+            for (int i = 0; i < w; i++) {
                 int kBase = i * taps.ksize;
-                int src = row + taps.start[i] * 3;
+                int src = Math.toIntExact(row + taps.start[i] * 3L);
                 int r = HALF;
                 int g = HALF;
                 int b = HALF;
@@ -74,42 +123,6 @@ final class Resampler {
                 out[dst++] = clip8(b);
             }
         }
-        return out;
-    }
-
-    /** {@code in} holds source rows {@code firstRow...}; sums are exact integers, so row-major order is safe. */
-    private static byte[] vertical(byte[] in, int w, int firstRow, Taps taps) {
-        int outH = taps.count.length;
-        int stride = w * 3;
-        byte[] out = new byte[outH * stride];
-        int[] acc = new int[stride];
-        for (int i = 0; i < outH; i++) {
-            java.util.Arrays.fill(acc, HALF);
-            int kBase = i * taps.ksize;
-            for (int j = 0, n = taps.count[i]; j < n; j++) {
-                int k = taps.k[kBase + j];
-                int src = (taps.start[i] + j - firstRow) * stride;
-                for (int c = 0; c < stride; c++) {
-                    acc[c] += (in[src + c] & 0xff) * k;
-                }
-            }
-            int dst = i * stride;
-            for (int c = 0; c < stride; c++) {
-                out[dst + c] = clip8(acc[c]);
-            }
-        }
-        return out;
-    }
-
-    private static byte[] copyWindow(byte[] in, int inW, int x0, int y0, int w, int h) {
-        if (x0 == 0 && w == inW && y0 == 0 && in.length == w * h * 3) {
-            return in;
-        }
-        byte[] out = new byte[w * h * 3];
-        for (int y = 0; y < h; y++) {
-            System.arraycopy(in, ((y0 + y) * inW + x0) * 3, out, y * w * 3, w * 3);
-        }
-        return out;
     }
 
     private static byte clip8(int sum) {
@@ -163,16 +176,13 @@ final class Resampler {
             return new Taps(start, count, k, ksize);
         }
 
-        int firstSource() {
-            return start[0];
-        }
-
-        int endSource() {
-            int end = 0;
-            for (int i = 0; i < start.length; i++) {
-                end = Math.max(end, start[i] + count[i]);
+        /** The most source pixels one output pixel reads. */
+        int maxCount() {
+            int max = 1;
+            for (int c : count) {
+                max = Math.max(max, c);
             }
-            return end;
+            return max;
         }
     }
 }

@@ -118,4 +118,26 @@ class ResamplerTest {
         }
         return out;
     }
+
+    @Test
+    void elongatedStripsNeedNoFullHeightIntermediate() {
+        // 1 x 3,000,000 is 9 MB decoded; a whole-image horizontal pass to 256 columns would need 2.3 GB.
+        int height = 3_000_000;
+        byte[] strip = new byte[height * 3];
+        for (int y = 0; y < height; y++) {
+            strip[y * 3] = 0x33;
+            strip[y * 3 + 1] = 0x66;
+            strip[y * 3 + 2] = (byte) 0x99;
+        }
+        for (CropMode crop : CropMode.values()) {
+            byte[] chw = new Preprocessor(new PreprocessSpec(256, 256, ResizeFilter.BICUBIC, crop))
+                    .toChw(new DecodedImage(1, height, strip, "png"));
+            int plane = 256 * 256;
+            for (int p = 0; p < plane; p += 997) {
+                assertEquals(0x33, chw[p] & 0xff, 1.0, crop + " red");
+                assertEquals(0x66, chw[plane + p] & 0xff, 1.0, crop + " green");
+                assertEquals(0x99, chw[2 * plane + p] & 0xff, 1.0, crop + " blue");
+            }
+        }
+    }
 }

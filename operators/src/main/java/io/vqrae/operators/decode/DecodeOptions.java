@@ -1,5 +1,6 @@
 package io.vqrae.operators.decode;
 
+import io.vqrae.models.image.ImageDecoder;
 import java.io.Serializable;
 import java.util.Objects;
 
@@ -17,11 +18,8 @@ public record DecodeOptions(String modelDir, long maxPixels, int maxInputBytes, 
         implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    /**
-     * Largest {@code maxPixels}: the decoder holds a decoded image as one RGB byte array, so it refuses a
-     * limit above {@code Integer.MAX_VALUE / 3} (the same bound as {@code ImageDecoder.Builder#maxPixels}).
-     */
-    public static final long MAX_PIXELS = Integer.MAX_VALUE / 3;
+    /** Largest {@code maxPixels}, {@link ImageDecoder#MAX_PIXELS_LIMIT}. */
+    public static final long MAX_PIXELS = ImageDecoder.MAX_PIXELS_LIMIT;
 
     public DecodeOptions {
         Objects.requireNonNull(modelDir, "modelDir");

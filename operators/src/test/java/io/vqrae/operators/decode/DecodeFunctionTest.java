@@ -34,21 +34,36 @@ class DecodeFunctionTest {
     }
 
     @Test
-    void anImageThatDecodesButCannotBePreprocessedIsRejectedNotThrown() throws Exception {
-        // 1 x 3,000,000 pixels is within the pixel limit, but resizing its short side to the model's size
-        // makes the long side overflow an int inside the preprocessor.
+    void anExtremelyElongatedImageWithinThePixelLimitIsPreprocessed() throws Exception {
+        // 1 x 3,000,000 pixels is within the pixel limit; a whole-image resize pass would need a 2.3 GB
+        // intermediate (and overflowed an int before the resampler went row by row).
         ByteArrayOutputStream png = new ByteArrayOutputStream();
         ImageIO.write(new BufferedImage(1, 3_000_000, BufferedImage.TYPE_INT_RGB), "png", png);
+        int imageBytes = ModelManifest.load(TestPaths.tinyModel()).imageBytes();
         try (var harness = harness()) {
             harness.processElement(input("needle", png.toByteArray()), 0);
+            assertThat(harness.extractOutputValues()).singleElement().satisfies(image -> {
+                assertThat(image.id()).isEqualTo("needle");
+                assertThat(image.chw()).hasSize(imageBytes).containsOnly(0);
+            });
+            assertThat(harness.getSideOutput(DecodeFunction.REJECTED)).isNullOrEmpty();
+        }
+    }
+
+    @Test
+    void undecodableBytesAreRejectedWithTheDecodersReason() throws Exception {
+        byte[] html = "<!doctype html><title>not an image</title>".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (var harness = harness()) {
+            harness.processElement(input("page", html), 0);
             assertThat(harness.extractOutputValues()).isEmpty();
             assertThat(harness.getSideOutput(DecodeFunction.REJECTED)).singleElement()
                     .extracting(StreamRecord::getValue)
                     .satisfies(rejection -> {
-                        assertThat(rejection.id()).isEqualTo("needle");
+                        assertThat(rejection.id()).isEqualTo("page");
                         assertThat(rejection.stage()).isEqualTo(FailureStage.decode);
-                        assertThat(rejection.reason()).isEqualTo(DecodeFunction.DECODER_ERROR);
-                        assertThat(rejection.originalSize()).isEqualTo(png.size());
+                        assertThat(rejection.reason()).isEqualTo("unsupported_format");
+                        assertThat(rejection.original()).isEqualTo(html);
+                        assertThat(rejection.origin().offset()).isEqualTo(7L);
                     });
         }
     }
