@@ -39,8 +39,14 @@ public final class ImageDecoder {
     /** The largest {@link Builder#maxPixels(long)} possible: the decoded RGB image is one Java array. */
     public static final long MAX_PIXELS_LIMIT = Integer.MAX_VALUE / 3;
 
-    private static final long DEFAULT_MAX_PIXELS = 100_000_000L;
-    private static final int DEFAULT_MAX_INPUT_BYTES = 64 << 20;
+    /**
+     * Default {@link Builder#maxPixels(long)}, 64 Mi pixels (8192 x 8192): the one default of the
+     * project, which the job's {@code limits.max-pixels} and {@code vqrae tokenize} take as well.
+     */
+    public static final long DEFAULT_MAX_PIXELS = 64L << 20;
+
+    /** Default {@link Builder#maxInputBytes(int)}, 32 MiB; the job's {@code limits.max-image-bytes} default. */
+    public static final int DEFAULT_MAX_INPUT_BYTES = 32 << 20;
 
     private final long maxPixels;
     private final int maxInputBytes;
@@ -58,7 +64,7 @@ public final class ImageDecoder {
         return new Builder();
     }
 
-    /** A decoder with 100 M pixels, 64 MiB input and a white background. */
+    /** A decoder with the default limits and a white background. */
     public static ImageDecoder withDefaults() {
         return builder().build();
     }
@@ -220,7 +226,7 @@ public final class ImageDecoder {
 
         private Builder() {}
 
-        /** Largest declared width * height accepted (decompression-bomb guard); default 100,000,000. */
+        /** Largest declared width * height accepted (decompression-bomb guard); default {@value ImageDecoder#DEFAULT_MAX_PIXELS}. */
         public Builder maxPixels(long maxPixels) {
             if (maxPixels <= 0) {
                 throw new IllegalArgumentException("maxPixels must be positive, got " + maxPixels);
@@ -233,7 +239,7 @@ public final class ImageDecoder {
             return this;
         }
 
-        /** Largest payload accepted, in bytes; default 64 MiB. */
+        /** Largest payload accepted, in bytes; default {@value ImageDecoder#DEFAULT_MAX_INPUT_BYTES}. */
         public Builder maxInputBytes(int maxInputBytes) {
             if (maxInputBytes <= 0) {
                 throw new IllegalArgumentException("maxInputBytes must be positive, got " + maxInputBytes);

@@ -1,5 +1,6 @@
 package io.vqrae.models.manifest;
 
+import java.io.Serializable;
 import java.util.Objects;
 
 /**
@@ -10,7 +11,9 @@ import java.util.Objects;
  * @param precision numeric precision of the graph's weights and compute ({@code fp32} or {@code fp16});
  *     the graph's inputs and outputs keep the same types whatever the precision
  */
-public record GraphSpec(String file, String sha256, String precision) {
+public record GraphSpec(String file, String sha256, String precision) implements Serializable {
+    private static final long serialVersionUID = 1L;
+
     public GraphSpec {
         Objects.requireNonNull(file, "file");
         Objects.requireNonNull(sha256, "sha256");

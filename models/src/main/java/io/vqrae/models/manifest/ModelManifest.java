@@ -7,11 +7,20 @@ import io.vqrae.models.preprocess.CropMode;
 import io.vqrae.models.preprocess.PreprocessSpec;
 import io.vqrae.models.preprocess.ResizeFilter;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -22,9 +31,14 @@ import java.util.Objects;
  * from here rather than from the graphs, so a manifest that does not match its graphs is refused when a
  * session opens.
  *
+ * <p>A manifest is loaded once, on the client that builds a job, and travels to the operators inside their
+ * specs (hence {@link Serializable}); no operator reads {@code manifest.json} again. Sessions still verify
+ * each graph's SHA-256 against it where they open the graph ({@link #verifiedGraph}).
+ *
  * <p>The format is documented field by field in {@code models/README.md}.
  *
- * @param directory the model directory the manifest was read from
+ * @param location the model directory the manifest was read from, absolute and normalised (a string
+ *     because {@link Path} is not serializable; {@link #directory()} gives the path)
  * @param modelId e.g. {@code vqrae-tiny}
  * @param modelVersion the model's version string
  * @param codebookSize K, the number of codes
@@ -38,7 +52,7 @@ import java.util.Objects;
  * @param graphs the exported graphs by role ({@code encoder}, {@code decoder})
  */
 public record ModelManifest(
-        Path directory,
+        String location,
         String modelId,
         String modelVersion,
         int codebookSize,
@@ -49,7 +63,8 @@ public record ModelManifest(
         PreprocessSpec preprocessing,
         List<Integer> alphaBackground,
         String codebookSha256,
-        Map<String, GraphSpec> graphs) {
+        Map<String, GraphSpec> graphs) implements Serializable {
+    private static final long serialVersionUID = 1L;
 
     /** The manifest format this code reads. */
     public static final int FORMAT_VERSION = 1;
@@ -61,7 +76,7 @@ public record ModelManifest(
 
     /** Invariants only; {@link #load} reports a bad file key by key before it gets here. */
     public ModelManifest {
-        Objects.requireNonNull(directory, "directory");
+        Objects.requireNonNull(location, "location");
         Objects.requireNonNull(modelId, "modelId");
         Objects.requireNonNull(modelVersion, "modelVersion");
         Objects.requireNonNull(preprocessing, "preprocessing");
@@ -77,6 +92,11 @@ public record ModelManifest(
             throw new IllegalArgumentException("codebookSha256 must be 64 lower-case hex digits, got " + codebookSha256);
         }
         graphs = Map.copyOf(graphs);
+    }
+
+    /** The model directory. */
+    public Path directory() {
+        return Path.of(location);
     }
 
     /** Tokens per image, {@code gridHeight * gridWidth}. */
@@ -112,13 +132,56 @@ public record ModelManifest(
         GraphSpec spec = graphs.get(role);
         if (spec == null) {
             throw new ModelLoadException(
-                    directory.resolve(FILE_NAME) + ": 'graphs." + role + "' is missing; this model has " + graphs.keySet());
+                    directory().resolve(FILE_NAME) + ": 'graphs." + role + "' is missing; this model has " + graphs.keySet());
         }
         return spec;
     }
 
+    /**
+     * The file of the graph with this role after checking that its bytes have the SHA-256 this manifest
+     * records, so a graph from another export is refused before ONNX Runtime loads it.
+     */
+    public Path verifiedGraph(String role) throws ModelLoadException {
+        GraphSpec spec = graph(role);
+        Path file = directory().resolve(spec.file()).normalize();
+        if (!file.startsWith(directory())) {
+            throw new ModelLoadException(directory().resolve(FILE_NAME) + ": 'graphs." + role + ".file' ("
+                    + spec.file() + ") points outside the model directory");
+        }
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("Every Java platform has SHA-256", e);
+        }
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
+            in.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException e) {
+            throw new ModelLoadException("Cannot read graph " + file + ": " + e.getMessage(), e);
+        }
+        String actual = HexFormat.of().formatHex(digest.digest());
+        if (!actual.equals(spec.sha256())) {
+            throw new ModelLoadException("Graph " + file + " has SHA-256 " + actual + " but " + FILE_NAME
+                    + " expects " + spec.sha256() + ": the graph and the manifest come from different exports");
+        }
+        return file;
+    }
+
+    /**
+     * Reads and validates {@code <modelDir>/manifest.json} and checks every graph it lists against its
+     * SHA-256: what a client does once before it builds a job.
+     */
+    public static ModelManifest loadVerified(Path modelDir) throws ModelLoadException {
+        ModelManifest manifest = load(modelDir);
+        for (String role : manifest.graphs().keySet()) {
+            manifest.verifiedGraph(role);
+        }
+        return manifest;
+    }
+
     /** Reads and validates {@code <modelDir>/manifest.json}; the error names the offending key. */
     public static ModelManifest load(Path modelDir) throws ModelLoadException {
+        modelDir = modelDir.toAbsolutePath().normalize();
         Path file = modelDir.resolve(FILE_NAME);
         JsonNode root;
         try {
@@ -164,8 +227,8 @@ public record ModelManifest(
             PreprocessSpec spec;
             try {
                 spec = new PreprocessSpec(size[0], size[1],
-                        ResizeFilter.parse(text(pre, "preprocessing.filter")),
-                        CropMode.parse(text(pre, "preprocessing.crop")));
+                        constant(pre, "preprocessing.filter", ResizeFilter.class),
+                        constant(pre, "preprocessing.crop", CropMode.class));
             } catch (IllegalArgumentException e) {
                 throw error("preprocessing", e.getMessage());
             }
@@ -180,7 +243,7 @@ public record ModelManifest(
                         text(graph, key + ".file"), sha256(graph, key + ".sha256"), text(graph, key + ".precision")));
             }
             return new ModelManifest(
-                    modelDir,
+                    modelDir.toString(),
                     text(root, "model_id"),
                     text(root, "model_version"),
                     positiveInt(root, "codebook_size"),
@@ -220,6 +283,17 @@ public record ModelManifest(
                 throw error(key, "must be a non-empty string");
             }
             return node.asText();
+        }
+
+        /** The constant of {@code type} named by the key's value, in any case. */
+        private <E extends Enum<E>> E constant(JsonNode parent, String key, Class<E> type) throws ModelLoadException {
+            String value = text(parent, key);
+            try {
+                return Enum.valueOf(type, value.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw error(key, "must be one of " + Arrays.stream(type.getEnumConstants()).map(Object::toString).toList()
+                        + ", got '" + value + "'");
+            }
         }
 
         private String sha256(JsonNode parent, String key) throws ModelLoadException {

@@ -1,6 +1,5 @@
 package io.vqrae.models.onnx;
 
-import java.util.Locale;
 
 /** Where ONNX Runtime runs a graph. */
 public enum ExecutionProvider {
@@ -12,12 +11,4 @@ public enum ExecutionProvider {
      */
     CUDA;
 
-    /** Parses {@code cpu} / {@code cuda} (any case); the error lists the accepted names. */
-    public static ExecutionProvider parse(String name) {
-        try {
-            return valueOf(name.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("Unknown execution provider '" + name + "'; expected cpu or cuda", e);
-        }
-    }
 }

@@ -28,15 +28,6 @@ public enum FeatureDtype {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** Parses {@code float32|float16|bfloat16}; the error lists the accepted names. */
-    public static FeatureDtype parse(String name) {
-        for (FeatureDtype dtype : values()) {
-            if (dtype.avroName().equalsIgnoreCase(name.trim())) {
-                return dtype;
-            }
-        }
-        throw new IllegalArgumentException("Unknown feature dtype '" + name + "'; expected float32, float16 or bfloat16");
-    }
 
     /** Encodes {@code values[offset, offset+length)} little-endian in this format. */
     public byte[] encode(float[] values, int offset, int length) {

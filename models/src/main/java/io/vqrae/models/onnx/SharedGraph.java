@@ -6,20 +6,11 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
-import io.vqrae.models.manifest.GraphSpec;
 import io.vqrae.models.manifest.ModelLoadException;
 import io.vqrae.models.manifest.ModelManifest;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -130,11 +121,10 @@ final class SharedGraph {
 
     private static SharedGraph open(Key key, Function<ModelManifest, GraphSignature> signatureOf)
             throws ModelLoadException {
-        ModelManifest manifest = ModelManifest.load(key.config().modelDir());
+        ModelManifest manifest = key.config().manifest();
         GraphSignature signature = signatureOf.apply(manifest);
-        GraphSpec spec = manifest.graph(key.role());
-        Path file = manifest.directory().resolve(spec.file());
-        verifyDigest(file, spec.sha256());
+        // Verified here as well as on the client: the file on this machine is the one that runs.
+        Path file = manifest.verifiedGraph(key.role());
 
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         try {
@@ -176,24 +166,6 @@ final class SharedGraph {
         }
     }
 
-    private static void verifyDigest(Path file, String expected) throws ModelLoadException {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("Every Java platform has SHA-256", e);
-        }
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
-            in.transferTo(OutputStream.nullOutputStream());
-        } catch (IOException e) {
-            throw new ModelLoadException("Cannot read graph " + file + ": " + e.getMessage(), e);
-        }
-        String actual = HexFormat.of().formatHex(digest.digest());
-        if (!actual.equals(expected)) {
-            throw new ModelLoadException("Graph " + file + " has SHA-256 " + actual + " but " + ModelManifest.FILE_NAME
-                    + " expects " + expected + ": the graph and the manifest come from different exports");
-        }
-    }
 
     private static void verifyMetadata(OrtSession session, ModelManifest manifest, Path file)
             throws OrtException, ModelLoadException {

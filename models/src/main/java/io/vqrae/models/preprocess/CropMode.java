@@ -13,17 +13,6 @@ public enum CropMode {
      */
     CENTER;
 
-    /** Parses "none" or "center" (case-insensitive). */
-    public static CropMode parse(String name) {
-        if (name != null) {
-            for (CropMode m : values()) {
-                if (m.name().equalsIgnoreCase(name.trim())) {
-                    return m;
-                }
-            }
-        }
-        throw new IllegalArgumentException("unknown crop mode '" + name + "', expected none or center");
-    }
 
     @Override
     public String toString() {

@@ -1,12 +1,15 @@
 package io.vqrae.models.preprocess;
 
+import java.io.Serializable;
 import java.util.Objects;
 
 /**
  * What a model expects as input: an RGB image of {@code height x width} made with {@code filter}
  * and {@code crop}.
  */
-public record PreprocessSpec(int height, int width, ResizeFilter filter, CropMode crop) {
+public record PreprocessSpec(int height, int width, ResizeFilter filter, CropMode crop) implements Serializable {
+    private static final long serialVersionUID = 1L;
+
 
     public PreprocessSpec {
         if (height <= 0 || width <= 0) {

@@ -42,17 +42,6 @@ public enum ResizeFilter {
 
     abstract double kernel(double x);
 
-    /** Parses "bilinear" or "bicubic" (case-insensitive), as used in configs and the Python CLI. */
-    public static ResizeFilter parse(String name) {
-        if (name != null) {
-            for (ResizeFilter f : values()) {
-                if (f.name().equalsIgnoreCase(name.trim())) {
-                    return f;
-                }
-            }
-        }
-        throw new IllegalArgumentException("unknown resize filter '" + name + "', expected bilinear or bicubic");
-    }
 
     /** The lower-case name used in configs and by the Python reference. */
     @Override

@@ -26,9 +26,4 @@ class FeatureDtypeTest {
         assertThat(FeatureDtype.FLOAT32.encode(new float[] {9f, 1f, 9f}, 1, 1)).containsExactly(0x00, 0x00, 0x80, 0x3f);
     }
 
-    @Test
-    void parseNamesTheAcceptedValues() {
-        assertThat(FeatureDtype.parse("BFloat16")).isEqualTo(FeatureDtype.BFLOAT16);
-        assertThatThrownBy(() -> FeatureDtype.parse("fp8")).hasMessageContaining("float32, float16 or bfloat16");
-    }
 }

@@ -33,10 +33,10 @@ class Fp16ExportTest {
         assertThat(fp16Manifest.graph("encoder").precision()).isEqualTo("fp16");
         assertThat(fp16Manifest.codebookSha256()).isEqualTo(ModelManifest.load(TestPaths.tinyModel()).codebookSha256());
 
-        try (TokenizerSession fp32 = TokenizerSession.open(SessionConfig.cpu(TestPaths.tinyModel()));
-                TokenizerSession fp16 = TokenizerSession.open(SessionConfig.cpu(fp16Model));
-                DetokenizerSession fp32Decoder = DetokenizerSession.open(SessionConfig.cpu(TestPaths.tinyModel()));
-                DetokenizerSession fp16Decoder = DetokenizerSession.open(SessionConfig.cpu(fp16Model))) {
+        try (TokenizerSession fp32 = TokenizerSession.open(SessionConfig.cpu(TestPaths.tinyManifest()));
+                TokenizerSession fp16 = TokenizerSession.open(SessionConfig.cpu(TestPaths.manifest(fp16Model)));
+                DetokenizerSession fp32Decoder = DetokenizerSession.open(SessionConfig.cpu(TestPaths.tinyManifest()));
+                DetokenizerSession fp16Decoder = DetokenizerSession.open(SessionConfig.cpu(TestPaths.manifest(fp16Model)))) {
             Preprocessor preprocessor = new Preprocessor(fp32.manifest().preprocessing());
             List<byte[]> images = new ArrayList<>();
             for (String photo : PHOTOS) {

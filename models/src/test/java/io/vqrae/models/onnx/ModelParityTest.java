@@ -43,7 +43,7 @@ class ModelParityTest {
 
     @BeforeAll
     static void encodeWithBothRuntimes() throws Exception {
-        SessionConfig config = SessionConfig.cpu(TestPaths.tinyModel());
+        SessionConfig config = SessionConfig.cpu(TestPaths.tinyManifest());
         tokenizer = TokenizerSession.open(config);
         detokenizer = DetokenizerSession.open(config);
         inputs = inputs(tokenizer.manifest());

@@ -2,7 +2,10 @@ package io.vqrae.models.onnx;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtProvider;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vqrae.models.manifest.ModelLoadException;
@@ -26,7 +29,7 @@ class SessionLoadingTest {
 
     @Test
     void sessionsWithEqualConfigShareOneNativeSessionUntilTheLastCloses() throws Exception {
-        SessionConfig config = SessionConfig.cpu(TestPaths.tinyModel());
+        SessionConfig config = SessionConfig.cpu(TestPaths.tinyManifest());
         int before = SharedGraph.openSessions();
         TokenizerSession first = TokenizerSession.open(config);
         TokenizerSession second = TokenizerSession.open(config);
@@ -42,7 +45,7 @@ class SessionLoadingTest {
 
     @Test
     void wrongImageSizeIsRejectedBeforeOnnxRuntimeRuns() throws Exception {
-        try (TokenizerSession session = TokenizerSession.open(SessionConfig.cpu(TestPaths.tinyModel()))) {
+        try (TokenizerSession session = TokenizerSession.open(SessionConfig.cpu(TestPaths.tinyManifest()))) {
             assertThatThrownBy(() -> session.encode(List.of(new byte[12])))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("uint8 [3, 256, 256] = 196608 bytes");
@@ -74,15 +77,46 @@ class SessionLoadingTest {
         Path dir = copyOfTinyModel(manifest -> ((ObjectNode) manifest.get("preprocessing")).put("filter", "lanczos"));
         assertThatThrownBy(() -> ModelManifest.load(dir))
                 .isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining("'preprocessing'")
+                .hasMessageContaining("'preprocessing.filter'")
                 .hasMessageContaining("lanczos");
+    }
+
+    @Test
+    void clientSideLoadVerifiesEveryGraphBeforeAnyJobIsBuilt() throws Exception {
+        Path dir = copyOfTinyModel(manifest -> ((ObjectNode) manifest.get("graphs").get("decoder"))
+                .put("sha256", "0".repeat(64)));
+        assertThat(ModelManifest.load(dir).modelId()).as("plain load reads the manifest only").isNotBlank();
+        assertThatThrownBy(() -> ModelManifest.loadVerified(dir))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("decoder.onnx has SHA-256");
+    }
+
+    @Test
+    void graphFileOutsideTheModelDirectoryIsRefused() throws Exception {
+        Path dir = copyOfTinyModel(manifest -> ((ObjectNode) manifest.get("graphs").get("encoder"))
+                .put("file", "../" + TestPaths.tinyModel().getFileName() + "/encoder.onnx"));
+        assertThatThrownBy(() -> ModelManifest.loadVerified(dir))
+                .isInstanceOf(ModelLoadException.class)
+                .hasMessageContaining("outside the model directory");
+    }
+
+    @Test
+    void manifestSurvivesJavaSerializationAsItTravelsInsideOperatorSpecs() throws Exception {
+        ModelManifest manifest = TestPaths.tinyManifest();
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(new SessionConfig(manifest, ExecutionProvider.CPU, 1, 2));
+        }
+        try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            assertThat(in.readObject()).isEqualTo(new SessionConfig(manifest, ExecutionProvider.CPU, 1, 2));
+        }
     }
 
     @Test
     void graphFromAnotherExportIsRefusedByItsDigest() throws Exception {
         Path dir = copyOfTinyModel(manifest -> ((ObjectNode) manifest.get("graphs").get("encoder"))
                 .put("sha256", "0".repeat(64)));
-        assertThatThrownBy(() -> TokenizerSession.open(SessionConfig.cpu(dir)))
+        assertThatThrownBy(() -> TokenizerSession.open(SessionConfig.cpu(TestPaths.manifest(dir))))
                 .isInstanceOf(ModelLoadException.class)
                 .hasMessageContaining("encoder.onnx has SHA-256")
                 .hasMessageContaining("different exports");
@@ -91,16 +125,16 @@ class SessionLoadingTest {
     @Test
     void graphOfAnotherModelVersionIsRefusedByItsMetadata() throws Exception {
         Path dir = copyOfTinyModel(manifest -> manifest.put("model_version", "9.9.9"));
-        assertThatThrownBy(() -> TokenizerSession.open(SessionConfig.cpu(dir)))
+        assertThatThrownBy(() -> TokenizerSession.open(SessionConfig.cpu(TestPaths.manifest(dir))))
                 .isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining("vqrae.model_version=0.1.0")
+                .hasMessageContaining("vqrae.model_version=" + TestPaths.tinyManifest().modelVersion())
                 .hasMessageContaining("9.9.9");
     }
 
     @Test
     void graphWhoseShapesDisagreeWithTheManifestIsRefused() throws Exception {
         Path dir = copyOfTinyModel(manifest -> manifest.put("feature_dim", 64));
-        assertThatThrownBy(() -> TokenizerSession.open(SessionConfig.cpu(dir)))
+        assertThatThrownBy(() -> TokenizerSession.open(SessionConfig.cpu(TestPaths.manifest(dir))))
                 .isInstanceOf(ModelLoadException.class)
                 .hasMessageContaining("'features'")
                 .hasMessageContaining("[-1, 256, 64]");
@@ -108,15 +142,17 @@ class SessionLoadingTest {
 
     @Test
     void cudaWithoutTheGpuBuildExplainsWhatIsMissing() {
-        SessionConfig config = SessionConfig.builder().modelDir(TestPaths.tinyModel())
-                .provider(ExecutionProvider.CUDA).build();
+        // What this checks only exists without the GPU build; with it, opening CUDA may rightly succeed.
+        assumeFalse(OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA), "the GPU build of ONNX Runtime is on the classpath");
+        SessionConfig config = new SessionConfig(TestPaths.tinyManifest(), ExecutionProvider.CUDA, 0, 0);
+        int before = SharedGraph.openSessions();
         assertThatThrownBy(() -> TokenizerSession.open(config))
                 .isInstanceOf(ModelLoadException.class)
                 .hasMessageContaining("CUDA execution provider could not be loaded")
                 .hasMessageContaining("CPU-only build")
                 .hasMessageContaining("onnxruntime_gpu")
                 .hasMessageContaining("libcudnn.so.9");
-        assertThat(SharedGraph.openSessions()).isZero();
+        assertThat(SharedGraph.openSessions()).as("a failed open leaves no session behind").isEqualTo(before);
     }
 
     @Test

@@ -80,18 +80,6 @@ class ResamplerTest {
         }
     }
 
-    @Test
-    void parsesNamesAndRejectsUnknownOnes() {
-        assertEquals(ResizeFilter.BICUBIC, ResizeFilter.parse("BiCubic"));
-        assertEquals(ResizeFilter.BILINEAR, ResizeFilter.parse("bilinear"));
-        assertEquals(CropMode.CENTER, CropMode.parse("center"));
-        assertEquals(CropMode.NONE, CropMode.parse("NONE"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ResizeFilter.parse("lanczos"));
-        assertTrue(e.getMessage().contains("lanczos") && e.getMessage().contains("bicubic"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> ResizeFilter.parse(null));
-        e = assertThrows(IllegalArgumentException.class, () -> CropMode.parse("fit"));
-        assertTrue(e.getMessage().contains("center"), e.getMessage());
-    }
 
     @Test
     void specRejectsInvalidValues() {

@@ -1,5 +1,7 @@
 package io.vqrae.models.testing;
 
+import io.vqrae.models.manifest.ModelLoadException;
+import io.vqrae.models.manifest.ModelManifest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -25,6 +27,20 @@ public final class TestPaths {
 
     public static Path tinyModel() {
         return root().resolve("models").resolve("tiny");
+    }
+
+    /** The shipped tiny model's manifest. */
+    public static ModelManifest tinyManifest() {
+        return manifest(tinyModel());
+    }
+
+    /** The manifest in {@code modelDir}, for tests that make their own model directories. */
+    public static ModelManifest manifest(Path modelDir) {
+        try {
+            return ModelManifest.load(modelDir);
+        } catch (ModelLoadException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Real test images fetched by {@code bin/fetch-testdata}; fails (never skips) when they are missing. */

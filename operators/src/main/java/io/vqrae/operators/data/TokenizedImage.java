@@ -8,8 +8,7 @@ package io.vqrae.operators.data;
  * @param origin where the input was read from
  * @param tokenIds token ids in row-major grid order
  * @param meanQuantError mean squared distance between each projected feature and its code
- * @param features encoded semantic features in the configured mode and dtype, little-endian; null when
- *     features are off
+ * @param features the semantic features with their kind, dtype and shape; null when features are off
  * @param processedAtMillis wall-clock time the batch was encoded, epoch milliseconds
  */
 public record TokenizedImage(
@@ -18,5 +17,5 @@ public record TokenizedImage(
         Origin origin,
         int[] tokenIds,
         float meanQuantError,
-        byte[] features,
+        FeatureTensor features,
         long processedAtMillis) {}

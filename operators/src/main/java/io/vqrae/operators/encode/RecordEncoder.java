@@ -1,10 +1,10 @@
 package io.vqrae.operators.encode;
 
 import io.vqrae.models.manifest.ModelManifest;
+import io.vqrae.operators.data.FeatureTensor;
 import io.vqrae.operators.data.Origin;
 import io.vqrae.operators.data.Rejection;
 import io.vqrae.operators.data.TokenizedImage;
-import io.vqrae.operators.tokenize.FeatureMode;
 import io.vqrae.schemas.DeadLetterRecord;
 import io.vqrae.schemas.FailureStage;
 import io.vqrae.schemas.FeatureKind;
@@ -12,11 +12,12 @@ import io.vqrae.schemas.FeatureRecord;
 import io.vqrae.schemas.FeatureValueType;
 import io.vqrae.schemas.TokenIdType;
 import io.vqrae.schemas.TokenRecord;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Instant;
-import java.util.List;
+import java.util.Arrays;
 import java.util.Objects;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
@@ -26,7 +27,8 @@ import org.apache.flink.util.Collector;
 /**
  * Turns tokenizer results into {@code TokenRecord} + {@code FeatureRecord} and rejections into
  * {@code DeadLetterRecord}, serialized with Avro single-object encoding (schema fingerprint header, no
- * registry needed).
+ * registry needed). A feature record's kind, dtype and shape are those the tokenizer computed, carried
+ * on the result ({@link FeatureTensor}), so they cannot disagree.
  *
  * <p>Every input ends as either its token record (and feature record unless features are off) or exactly
  * one dead letter: if either output of an image would exceed the sink's record limit, neither is written
@@ -44,29 +46,23 @@ public final class RecordEncoder extends RichCoFlatMapFunction<TokenizedImage, R
     /** Reason code for an image whose output record would not fit in the sink. */
     public static final String RECORD_TOO_LARGE = "record_too_large";
 
-    /**
-     * Bytes reserved for a record's framing inside a Kafka batch (batch header, varint lengths, offsets,
-     * timestamp), so a record passing this check also passes the producer's own size estimate.
-     */
-    static final int RECORD_OVERHEAD_BYTES = 512;
-
     /** Dead-letter messages are for people; cap them so a pathological message cannot grow a record. */
     private static final int MAX_MESSAGE_CHARS = 4096;
 
-    private final EncoderOptions options;
+    private final EncoderSpec spec;
 
     private transient ModelManifest manifest;
     private transient TokenIdType tokenIdType;
     private transient Counter oversizeRecords;
     private transient Counter trimmedDeadLetters;
 
-    public RecordEncoder(EncoderOptions options) {
-        this.options = Objects.requireNonNull(options, "options");
+    public RecordEncoder(EncoderSpec spec) {
+        this.spec = Objects.requireNonNull(spec, "spec");
     }
 
     @Override
-    public void open(OpenContext openContext) throws Exception {
-        manifest = ModelManifest.load(Path.of(options.modelDir()));
+    public void open(OpenContext openContext) {
+        manifest = spec.manifest();
         tokenIdType = TokenIds.typeFor(manifest.codebookSize());
         var metrics = getRuntimeContext().getMetricGroup().addGroup("vqrae").addGroup("encode");
         oversizeRecords = metrics.counter("oversizeRecords");
@@ -75,15 +71,15 @@ public final class RecordEncoder extends RichCoFlatMapFunction<TokenizedImage, R
 
     @Override
     public void flatMap1(TokenizedImage result, Collector<EncodedRecord> out) {
-        EncodedRecord tokens = new EncodedRecord(RecordKind.TOKENS, result.id(), SingleObjectEncoding.toBytes(TokenRecord.getEncoder(), tokenRecord(result)));
+        EncodedRecord tokens = new EncodedRecord(RecordKind.TOKENS, result.id(), bytes(tokenRecord(result)::toByteBuffer));
         EncodedRecord features = result.features() == null
                 ? null
-                : new EncodedRecord(RecordKind.FEATURES, result.id(), SingleObjectEncoding.toBytes(FeatureRecord.getEncoder(), featureRecord(result)));
+                : new EncodedRecord(RecordKind.FEATURES, result.id(), bytes(featureRecord(result)::toByteBuffer));
         EncodedRecord tooLarge = !fits(tokens) ? tokens : features != null && !fits(features) ? features : null;
         if (tooLarge != null) {
             oversizeRecords.inc();
             String message = tooLarge.kind() + " record of " + tooLarge.value().length + " bytes exceeds the sink's limit of "
-                    + options.maxRecordBytes() + " bytes (minus " + RECORD_OVERHEAD_BYTES + " bytes framing)";
+                    + spec.limits().maxRecordBytes() + " bytes (minus " + RecordLimits.FRAMING_BYTES + " bytes framing)";
             flatMap2(Rejection.withoutOriginal(result.id(), FailureStage.serialize, RECORD_TOO_LARGE, message, result.origin(),
                     result.processedAtMillis()), out);
             return;
@@ -127,7 +123,7 @@ public final class RecordEncoder extends RichCoFlatMapFunction<TokenizedImage, R
             encoded = deadLetter(record);
         }
         if (!fits(encoded)) {
-            int excessBytes = recordBytes(encoded) - (options.maxRecordBytes() - RECORD_OVERHEAD_BYTES);
+            int excessBytes = recordBytes(encoded) - (spec.limits().maxRecordBytes() - RecordLimits.FRAMING_BYTES);
             String message = record.getMessage();
             // Shortening a string never lengthens its Avro length prefix, so cutting the excess suffices.
             record = DeadLetterRecord.newBuilder(record)
@@ -140,18 +136,35 @@ public final class RecordEncoder extends RichCoFlatMapFunction<TokenizedImage, R
             encoded = deadLetter(record);
         }
         if (!fits(encoded)) {
-            // EncoderOptions keeps room for the stamps, a reason code and a Kafka topic name; only a
+            // RecordLimits keeps room for the stamps, a reason code and a Kafka topic name; only a
             // reason or source name far longer than those can get here.
             throw new IllegalStateException("A dead letter without original, message and id still has "
-                    + recordBytes(encoded) + " bytes, over the limit of " + options.maxRecordBytes() + " (reason "
+                    + recordBytes(encoded) + " bytes, over the limit of " + spec.limits().maxRecordBytes() + " (reason "
                     + record.getReason() + ", source " + record.getSourceTopic() + ")");
         }
         return encoded;
     }
 
     private static EncodedRecord deadLetter(DeadLetterRecord record) {
-        return new EncodedRecord(
-                RecordKind.DEAD_LETTER, record.getId(), SingleObjectEncoding.toBytes(DeadLetterRecord.getEncoder(), record));
+        return new EncodedRecord(RecordKind.DEAD_LETTER, record.getId(), bytes(record::toByteBuffer));
+    }
+
+    /** A generated class's {@code toByteBuffer}: Avro single-object encoding into a fresh buffer. */
+    private interface SingleObject {
+        ByteBuffer encode() throws IOException;
+    }
+
+    private static byte[] bytes(SingleObject record) {
+        ByteBuffer buffer;
+        try {
+            buffer = record.encode();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Encoding to memory cannot fail", e);
+        }
+        // The buffer wraps an array of its own, usually exactly; copy only when it does not.
+        return buffer.arrayOffset() == 0 && buffer.position() == 0 && buffer.limit() == buffer.array().length
+                ? buffer.array()
+                : Arrays.copyOfRange(buffer.array(), buffer.arrayOffset() + buffer.position(), buffer.arrayOffset() + buffer.limit());
     }
 
     private TokenRecord tokenRecord(TokenizedImage result) {
@@ -177,20 +190,21 @@ public final class RecordEncoder extends RichCoFlatMapFunction<TokenizedImage, R
 
     private FeatureRecord featureRecord(TokenizedImage result) {
         Origin origin = result.origin();
-        boolean pooled = options.featureMode() == FeatureMode.POOLED;
-        List<Integer> shape = pooled
-                ? List.of(manifest.featureDim())
-                : List.of(manifest.numTokens(), manifest.featureDim());
+        FeatureTensor features = result.features();
         return FeatureRecord.newBuilder()
                 .setId(result.id())
                 .setImageSha256(result.sha256())
                 .setModelId(manifest.modelId())
                 .setModelVersion(manifest.modelVersion())
                 .setCodebookSha256(manifest.codebookSha256())
-                .setKind(pooled ? FeatureKind.pooled : FeatureKind.per_token)
-                .setShape(shape)
-                .setDtype(FeatureValueType.valueOf(options.featureDtype().avroName()))
-                .setValues(ByteBuffer.wrap(result.features()))
+                .setKind(switch (features.mode()) {
+                    case PER_TOKEN -> FeatureKind.per_token;
+                    case POOLED -> FeatureKind.pooled;
+                    case OFF -> throw new IllegalStateException("A feature tensor of mode off");
+                })
+                .setShape(Arrays.stream(features.shape()).boxed().toList())
+                .setDtype(FeatureValueType.valueOf(features.dtype().avroName()))
+                .setValues(ByteBuffer.wrap(features.values()))
                 .setSourceTopic(origin.topic())
                 .setSourcePartition(origin.partition())
                 .setSourceOffset(origin.offset())
@@ -199,7 +213,7 @@ public final class RecordEncoder extends RichCoFlatMapFunction<TokenizedImage, R
     }
 
     private boolean fits(EncodedRecord record) {
-        return recordBytes(record) + RECORD_OVERHEAD_BYTES <= options.maxRecordBytes();
+        return spec.limits().fits(recordBytes(record));
     }
 
     /** Key plus value: what the record limit counts besides framing. */

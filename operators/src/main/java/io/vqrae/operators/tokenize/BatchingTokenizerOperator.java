@@ -2,6 +2,7 @@ package io.vqrae.operators.tokenize;
 
 import io.vqrae.models.onnx.EncodedBatch;
 import io.vqrae.models.onnx.TokenizerSession;
+import io.vqrae.operators.data.FeatureTensor;
 import io.vqrae.operators.data.PreprocessedImage;
 import io.vqrae.operators.data.Rejection;
 import io.vqrae.operators.data.TokenizedImage;
@@ -49,7 +50,7 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
     /** Reason code for an image the session refused as a model input. */
     public static final String TOKENIZER_FAILED = "tokenizer_failed";
 
-    private final TokenizerOptions options;
+    private final TokenizerSpec spec;
 
     private transient TokenizerSession session;
     private transient TokenizerMetrics metrics;
@@ -59,27 +60,27 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
     /** Processing time by which the current buffer must be flushed; stale timers fire before it and are ignored. */
     private transient long deadline;
 
-    public BatchingTokenizerOperator(TokenizerOptions options) {
-        this.options = Objects.requireNonNull(options, "options");
+    public BatchingTokenizerOperator(TokenizerSpec spec) {
+        this.spec = Objects.requireNonNull(spec, "spec");
     }
 
     @Override
     public void open() throws Exception {
         super.open();
         metrics = new TokenizerMetrics(getMetricGroup());
-        buffer = new ArrayList<>(options.maxBatchSize());
-        session = TokenizerSession.open(options.sessionConfig(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask()));
+        buffer = new ArrayList<>(spec.batching().maxSize());
+        session = TokenizerSession.open(spec.session(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask()));
     }
 
     @Override
     public void processElement(StreamRecord<PreprocessedImage> element) {
         if (buffer.isEmpty()) {
-            deadline = getProcessingTimeService().getCurrentProcessingTime() + options.maxBatchDelay().toMillis();
+            deadline = getProcessingTimeService().getCurrentProcessingTime() + spec.batching().maxDelay().toMillis();
             timer = getProcessingTimeService().registerTimer(deadline, this);
         }
         // Copied because the runtime may reuse the StreamRecord instance for the next element.
         buffer.add(element.copy(element.getValue()));
-        if (buffer.size() >= options.maxBatchSize()) {
+        if (buffer.size() >= spec.batching().maxSize()) {
             flush(FlushCause.FULL);
         }
     }
@@ -190,12 +191,14 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         EncodedBatch encoded = session.encode(pixels);
         metrics.encodeMillis.update((System.nanoTime() - start) / 1_000_000);
         long now = System.currentTimeMillis();
+        FeatureOutput output = spec.features();
+        int[] shape = output.shape(spec.manifest());
         List<TokenizedImage> results = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             PreprocessedImage image = batch.get(i).getValue();
-            byte[] features = switch (options.featureMode()) {
-                case PER_TOKEN -> encoded.features(i, options.featureDtype());
-                case POOLED -> encoded.pooledFeatures(i, options.featureDtype());
+            FeatureTensor features = switch (output.mode()) {
+                case PER_TOKEN -> new FeatureTensor(output.mode(), output.dtype(), shape, encoded.features(i, output.dtype()));
+                case POOLED -> new FeatureTensor(output.mode(), output.dtype(), shape, encoded.pooledFeatures(i, output.dtype()));
                 case OFF -> null;
             };
             results.add(new TokenizedImage(

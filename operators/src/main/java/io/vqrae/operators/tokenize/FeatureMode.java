@@ -1,28 +1,19 @@
 package io.vqrae.operators.tokenize;
 
-import java.util.Locale;
+import com.fasterxml.jackson.annotation.JsonProperty;
 
-/** Which semantic features the tokenizer emits next to the token ids. */
+/**
+ * Which semantic features the tokenizer emits next to the token ids. The {@link JsonProperty} names are the
+ * configuration spelling ({@code features.mode: per-token}).
+ */
 public enum FeatureMode {
     /** Every token's feature, [num_tokens, feature_dim]. */
+    @JsonProperty("per-token")
     PER_TOKEN,
     /** The mean over tokens, [feature_dim]: one vector per image. */
+    @JsonProperty("pooled")
     POOLED,
     /** No features; only token records are written. */
-    OFF;
-
-    /** The configuration spelling: {@code per-token}, {@code pooled}, {@code off}. */
-    public String configName() {
-        return name().toLowerCase(Locale.ROOT).replace('_', '-');
-    }
-
-    /** Parses {@code per-token|pooled|off}; the error lists the accepted names. */
-    public static FeatureMode parse(String name) {
-        for (FeatureMode mode : values()) {
-            if (mode.configName().equalsIgnoreCase(name.trim())) {
-                return mode;
-            }
-        }
-        throw new IllegalArgumentException("Unknown feature mode '" + name + "'; expected per-token, pooled or off");
-    }
+    @JsonProperty("off")
+    OFF
 }

@@ -2,7 +2,6 @@ package io.vqrae.operators.decode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.testing.TestPaths;
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.operators.data.Origin;
@@ -21,7 +20,7 @@ class DecodeFunctionTest {
 
     @Test
     void aRealPhotoBecomesTheModelsInput() throws Exception {
-        int imageBytes = ModelManifest.load(TestPaths.tinyModel()).imageBytes();
+        int imageBytes = TestPaths.tinyManifest().imageBytes();
         try (var harness = harness()) {
             harness.processElement(input("flower", TestPaths.testImageBytes("flower_small.q85_420_non_interleaved.jpg")), 0);
             assertThat(harness.extractOutputValues()).singleElement().satisfies(image -> {
@@ -39,7 +38,7 @@ class DecodeFunctionTest {
         // intermediate (and overflowed an int before the resampler went row by row).
         ByteArrayOutputStream png = new ByteArrayOutputStream();
         ImageIO.write(new BufferedImage(1, 3_000_000, BufferedImage.TYPE_INT_RGB), "png", png);
-        int imageBytes = ModelManifest.load(TestPaths.tinyModel()).imageBytes();
+        int imageBytes = TestPaths.tinyManifest().imageBytes();
         try (var harness = harness()) {
             harness.processElement(input("needle", png.toByteArray()), 0);
             assertThat(harness.extractOutputValues()).singleElement().satisfies(image -> {
@@ -69,8 +68,8 @@ class DecodeFunctionTest {
     }
 
     private static OneInputStreamOperatorTestHarness<InputImage, PreprocessedImage> harness() throws Exception {
-        DecodeOptions options = DecodeOptions.builder(TestPaths.tinyModel().toString()).build();
-        var harness = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new DecodeFunction(options)));
+        DecodeSpec spec = new DecodeSpec(TestPaths.tinyManifest(), InputLimits.DEFAULT);
+        var harness = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new DecodeFunction(spec)));
         harness.open();
         return harness;
     }

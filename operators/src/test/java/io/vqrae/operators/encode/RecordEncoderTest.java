@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.FeatureDtype;
 import io.vqrae.models.testing.TestPaths;
+import io.vqrae.operators.data.FeatureTensor;
 import io.vqrae.operators.data.Origin;
 import io.vqrae.operators.data.Rejection;
 import io.vqrae.operators.data.TokenizedImage;
@@ -37,7 +38,7 @@ class RecordEncoderTest {
         assertThat(out).extracting(EncodedRecord::kind).containsExactly(RecordKind.TOKENS, RecordKind.FEATURES);
         assertThat(out).extracting(EncodedRecord::key).containsOnly("a");
 
-        ModelManifest manifest = ModelManifest.load(TestPaths.tinyModel());
+        ModelManifest manifest = TestPaths.tinyManifest();
         TokenRecord tokens = TokenRecord.getDecoder().decode(out.get(0).value());
         assertThat(tokens.getId()).isEqualTo("a");
         assertThat(tokens.getModelId()).isEqualTo(manifest.modelId());
@@ -59,8 +60,8 @@ class RecordEncoderTest {
 
     @Test
     void anImageWhoseFeatureRecordWouldNotFitBecomesOneDeadLetterAndNothingElse() throws Exception {
-        // Token record (~0.7 KB) fits, the 64 KiB per-token float16 feature record does not.
-        List<EncodedRecord> out = encode(16 * 1024, tokenized("big"));
+        // Token record (~0.7 KB) fits, the 64 KiB per-token float16 feature record (plus stamps) does not.
+        List<EncodedRecord> out = encode(RecordLimits.MIN_RECORD_BYTES, tokenized("big"));
         assertThat(out).singleElement().satisfies(record -> {
             assertThat(record.kind()).isEqualTo(RecordKind.DEAD_LETTER);
             assertThat(record.key()).isEqualTo("big");
@@ -68,7 +69,7 @@ class RecordEncoderTest {
             assertThat(dead.getId()).isEqualTo("big");
             assertThat(dead.getStage()).isEqualTo(FailureStage.serialize);
             assertThat(dead.getReason()).isEqualTo(RecordEncoder.RECORD_TOO_LARGE);
-            assertThat(dead.getMessage()).contains("FEATURES record of").contains("16384 bytes");
+            assertThat(dead.getMessage()).contains("FEATURES record of").contains(RecordLimits.MIN_RECORD_BYTES + " bytes");
             assertThat(dead.getSourceTopic()).isEqualTo("in");
             assertThat(dead.getSourceOffset()).isEqualTo(42L);
         });
@@ -76,31 +77,34 @@ class RecordEncoderTest {
 
     @Test
     void aDeadLetterOverTheLimitFirstDropsItsOriginalButKeepsItsSize() throws Exception {
-        Rejection rejection = rejection("bad", "not an image", new byte[20_000]);
-        DeadLetterRecord dead = encodeDeadLetter(16 * 1024, rejection);
+        Rejection rejection = rejection("bad", "not an image", new byte[100_000]);
+        DeadLetterRecord dead = encodeDeadLetter(RecordLimits.MIN_RECORD_BYTES, rejection);
         assertThat(dead.getOriginal()).isNull();
-        assertThat(dead.getOriginalSize()).isEqualTo(20_000);
+        assertThat(dead.getOriginalSize()).isEqualTo(100_000);
         assertThat(dead.getMessage()).isEqualTo("not an image");
         assertThat(dead.getId()).isEqualTo("bad");
 
         // Within the limit nothing is dropped.
-        assertThat(encodeDeadLetter(1 << 20, rejection).getOriginal().remaining()).isEqualTo(20_000);
+        assertThat(encodeDeadLetter(1 << 20, rejection).getOriginal().remaining()).isEqualTo(100_000);
     }
 
     @Test
     void thenCutsTheMessageBetweenCharacters() throws Exception {
+        // An id of 30,000 bytes counts twice (field and key); with a message of 8,000 bytes the dead letter
+        // is over 64 KiB, without the message it fits.
+        String id = "k".repeat(30_000);
         String message = "é".repeat(4000);
-        DeadLetterRecord dead = encodeDeadLetter(EncoderOptions.MIN_RECORD_BYTES, rejection("bad", message, new byte[100]));
+        DeadLetterRecord dead = encodeDeadLetter(RecordLimits.MIN_RECORD_BYTES, rejection(id, message, new byte[100]));
         assertThat(dead.getOriginal()).isNull();
         assertThat(dead.getMessage()).isNotEmpty().hasSizeLessThan(message.length());
         assertThat(message).startsWith(dead.getMessage());
-        assertThat(dead.getId()).isEqualTo("bad");
+        assertThat(dead.getId()).isEqualTo(id);
     }
 
     @Test
     void lastDropsTheIdAndKeyLeavingTheSourcePositionToIdentifyTheInput() throws Exception {
-        String id = "k".repeat(5000);
-        DeadLetterRecord dead = encodeDeadLetter(4096, rejection(id, "unreadable", new byte[100]));
+        String id = "k".repeat(70_000);
+        DeadLetterRecord dead = encodeDeadLetter(RecordLimits.MIN_RECORD_BYTES, rejection(id, "unreadable", new byte[100]));
         assertThat(dead.getId()).isNull();
         assertThat(dead.getSourceTopic()).isEqualTo("in");
         assertThat(dead.getSourceOffset()).isEqualTo(42L);
@@ -115,7 +119,7 @@ class RecordEncoderTest {
             assertThat(harness.extractOutputValues()).hasSize(1);
             assertThat(record.kind()).isEqualTo(RecordKind.DEAD_LETTER);
             int keyBytes = record.key() == null ? 0 : record.key().getBytes(StandardCharsets.UTF_8).length;
-            assertThat(keyBytes + record.value().length + RecordEncoder.RECORD_OVERHEAD_BYTES)
+            assertThat(keyBytes + record.value().length + RecordLimits.FRAMING_BYTES)
                     .as("record size with framing").isLessThanOrEqualTo(maxRecordBytes);
             DeadLetterRecord dead = DeadLetterRecord.getDecoder().decode(record.value());
             assertThat(record.key()).isEqualTo(dead.getId());
@@ -132,9 +136,8 @@ class RecordEncoderTest {
 
     private static TwoInputStreamOperatorTestHarness<TokenizedImage, Rejection, EncodedRecord> harness(int maxRecordBytes)
             throws Exception {
-        EncoderOptions options = new EncoderOptions(
-                TestPaths.tinyModel().toString(), FeatureMode.PER_TOKEN, FeatureDtype.FLOAT16, maxRecordBytes);
-        var harness = new TwoInputStreamOperatorTestHarness<>(new CoStreamFlatMap<>(new RecordEncoder(options)));
+        EncoderSpec spec = new EncoderSpec(TestPaths.tinyManifest(), new RecordLimits(maxRecordBytes, maxRecordBytes));
+        var harness = new TwoInputStreamOperatorTestHarness<>(new CoStreamFlatMap<>(new RecordEncoder(spec)));
         harness.open();
         return harness;
     }
@@ -150,7 +153,9 @@ class RecordEncoderTest {
             ids[t] = tokenId(t);
         }
         return new TokenizedImage(id, "0".repeat(64), Origin.of("in", 0, 42), ids, 1.5f,
-                new byte[TOKENS * FEATURE_DIM * 2], 1_700_000_000_000L);
+                new FeatureTensor(FeatureMode.PER_TOKEN, FeatureDtype.FLOAT16, new int[] {TOKENS, FEATURE_DIM},
+                        new byte[TOKENS * FEATURE_DIM * 2]),
+                1_700_000_000_000L);
     }
 
     private static int tokenId(int t) {

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vqrae.models.manifest.ModelManifest;
+import io.vqrae.models.onnx.ExecutionProvider;
+import io.vqrae.models.onnx.FeatureDtype;
+import io.vqrae.models.onnx.ModelConfig;
 import io.vqrae.models.testing.TestPaths;
 import io.vqrae.operators.data.Origin;
 import io.vqrae.operators.data.PreprocessedImage;
@@ -36,13 +39,8 @@ class BatchingTokenizerOperatorTest {
 
     @Test
     void fullBatchesTimerFlushesCheckpointFlushesAndEndOfInput() throws Exception {
-        TokenizerOptions options = TokenizerOptions.builder(MODEL_DIR.toString())
-                .maxBatchSize(4)
-                .maxBatchDelay(Duration.ofMillis(100))
-                .featureMode(FeatureMode.POOLED)
-                .intraOpThreads(1)
-                .build();
-        BatchingTokenizerOperator operator = new BatchingTokenizerOperator(options);
+        BatchingTokenizerOperator operator = new BatchingTokenizerOperator(
+                spec(new Batching(4, Duration.ofMillis(100)), new FeatureOutput(FeatureMode.POOLED, FeatureDtype.FLOAT16)));
         Random random = new Random(7);
         int next = 0;
         try (OneInputStreamOperatorTestHarness<PreprocessedImage, TokenizedImage> harness =
@@ -99,7 +97,12 @@ class BatchingTokenizerOperatorTest {
             assertThat(metrics.batchSize.getStatistics().getMin()).isEqualTo(1);
             assertThat(metrics.failedBatches.getCount()).isZero();
             assertThat(out.get(0).tokenIds()).hasSize(16 * 16);
-            assertThat(out.get(0).features()).hasSize(128 * 2);
+            assertThat(out.get(0).features()).satisfies(features -> {
+                assertThat(features.mode()).isEqualTo(FeatureMode.POOLED);
+                assertThat(features.dtype()).isEqualTo(FeatureDtype.FLOAT16);
+                assertThat(features.shape()).containsExactly(128);
+                assertThat(features.values()).hasSize(128 * 2);
+            });
         }
     }
 
@@ -183,13 +186,13 @@ class BatchingTokenizerOperatorTest {
         }
     }
 
-    private static TokenizerOptions options(int maxBatchSize, Duration maxBatchDelay) {
-        return TokenizerOptions.builder(MODEL_DIR.toString())
-                .maxBatchSize(maxBatchSize)
-                .maxBatchDelay(maxBatchDelay)
-                .featureMode(FeatureMode.OFF)
-                .intraOpThreads(1)
-                .build();
+    private static TokenizerSpec options(int maxBatchSize, Duration maxBatchDelay) {
+        return spec(new Batching(maxBatchSize, maxBatchDelay), new FeatureOutput(FeatureMode.OFF, FeatureDtype.FLOAT16));
+    }
+
+    private static TokenizerSpec spec(Batching batching, FeatureOutput features) {
+        ModelConfig oneThread = new ModelConfig(MODEL_DIR.toString(), ExecutionProvider.CPU, List.of(0), 1);
+        return new TokenizerSpec(TestPaths.manifest(MODEL_DIR), oneThread, batching, features);
     }
 
     private static PreprocessedImage image(int i, Random random) {

@@ -2,58 +2,67 @@ package io.vqrae.pipeline.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vqrae.models.image.DecodedImage;
-import io.vqrae.models.image.ImageDecodeException;
-import io.vqrae.models.image.ImageDecoder;
 import io.vqrae.models.manifest.ModelLoadException;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.EncodedBatch;
 import io.vqrae.models.onnx.ExecutionProvider;
-import io.vqrae.models.onnx.SessionConfig;
 import io.vqrae.models.onnx.TokenizerSession;
-import io.vqrae.models.preprocess.Preprocessor;
+import io.vqrae.operators.data.InputImage;
+import io.vqrae.operators.data.Origin;
+import io.vqrae.operators.decode.DecodeSpec;
+import io.vqrae.operators.decode.ImagePreparer;
+import io.vqrae.pipeline.config.ConfigException;
+import io.vqrae.pipeline.config.JobConfig;
+import io.vqrae.pipeline.job.JobPlan;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
  * {@code vqrae tokenize [--model DIR] FILE|DIR...}: tokenizes image files without Kafka or Flink, one JSON
- * line per file on stdout, a summary on stderr. A file that cannot be read or decoded gets a line with its
- * reason code; the exit code is 0 when every file was handled either way.
+ * line per file on stdout, a summary on stderr. It reads the job's configuration (defaults, {@code --config},
+ * {@code --set}) and decodes through the job's own {@link ImagePreparer}, so it accepts, rejects and
+ * tokenizes exactly as the job does. A file that cannot be read or decoded gets a line with its reason
+ * code; the exit code is 0 when every file was handled either way.
  */
 @Command(
         name = "tokenize",
         mixinStandardHelpOptions = true,
         description = {"Tokenizes image files without Kafka or Flink, one JSON line per file.",
             "Folders are searched recursively. Each line is {\"file\", \"source_size\", \"grid\", \"token_ids\",",
-            "\"mean_quant_error\", \"timing_ms\"} or {\"file\", \"error\": {\"reason\", \"message\"}}."})
+            "\"mean_quant_error\", \"timing_ms\"} or {\"file\", \"error\": {\"reason\", \"message\"}}.",
+            "Limits, batch size and model settings are the job's (docs/pipeline.md)."})
 public final class TokenizeCommand implements Callable<Integer> {
     /** Reason code for a file the command could not read (the decoder's codes cover everything after that). */
     static final String UNREADABLE_FILE = "unreadable_file";
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Model directory with manifest.json (default: ${DEFAULT-VALUE}).")
-    Path model = CliDefaults.modelDir();
+    @Mixin
+    ConfigOptions config = new ConfigOptions();
 
-    @Option(names = "--batch-size", paramLabel = "N", description = "Images per ONNX Runtime run (default: ${DEFAULT-VALUE}).")
-    int batchSize = 8;
+    @Option(names = "--model", paramLabel = "DIR", description = "Model directory with manifest.json (model.dir; default: the shipped tiny model).")
+    Path model;
 
-    @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime intra-op threads, 0 = one per core (default: ${DEFAULT-VALUE}).")
-    int threads = 0;
+    @Option(names = "--batch-size", paramLabel = "N", description = "Images per ONNX Runtime run (batching.max-size; default: the job's, 16).")
+    Integer batchSize;
 
-    @Option(names = "--provider", paramLabel = "cpu|cuda", converter = ProviderConverter.class,
-            description = "Execution provider (default: cpu).")
-    ExecutionProvider provider = ExecutionProvider.CPU;
+    @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime intra-op threads, 0 = one per core (model.intra-op-threads).")
+    Integer threads;
+
+    @Option(names = "--provider", paramLabel = "cpu|cuda", description = "Execution provider (model.provider; default: cpu).")
+    ExecutionProvider provider;
 
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "Image files or folders.")
     List<Path> inputs;
@@ -72,72 +81,75 @@ public final class TokenizeCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws ModelLoadException, IOException {
-        if (batchSize < 1) {
-            throw new IllegalArgumentException("--batch-size must be >= 1, got " + batchSize);
-        }
+    public Integer call() throws IOException {
+        JobConfig jobConfig = jobConfig();
         List<Path> files = expand(inputs);
-        SessionConfig config = SessionConfig.builder().modelDir(model).provider(provider).intraOpThreads(threads).build();
+        ModelManifest manifest = JobPlan.loadModel(jobConfig);
+        ImagePreparer preparer = new ImagePreparer(new DecodeSpec(manifest, jobConfig.limits()));
+        int batchLimit = jobConfig.batching().maxSize();
         Summary summary = new Summary();
         long start = System.nanoTime();
-        try (TokenizerSession session = TokenizerSession.open(config)) {
-            ModelManifest manifest = session.manifest();
-            ImageDecoder decoder = manifest.imageDecoder().build();
-            Preprocessor preprocessor = new Preprocessor(manifest.preprocessing());
-            List<Prepared> batch = new ArrayList<>(batchSize);
+        try (TokenizerSession session = TokenizerSession.open(jobConfig.model().session(manifest, 0))) {
+            List<ImagePreparer.Prepared> batch = new ArrayList<>(batchLimit);
+            List<Path> batchFiles = new ArrayList<>(batchLimit);
             for (Path file : files) {
-                Prepared prepared = prepare(file, decoder, preprocessor, summary);
-                if (prepared != null) {
+                byte[] bytes;
+                try {
+                    bytes = Files.readAllBytes(file);
+                } catch (IOException e) {
+                    reject(file, UNREADABLE_FILE, e.toString(), summary);
+                    continue;
+                }
+                ImagePreparer.Outcome outcome = preparer.prepare(InputImage.of(file.toString(), bytes, new Origin(null, null, null)));
+                if (outcome instanceof ImagePreparer.Rejected rejected) {
+                    reject(file, rejected.rejection().reason(), rejected.rejection().message(), summary);
+                } else if (outcome instanceof ImagePreparer.Prepared prepared) {
                     batch.add(prepared);
-                    if (batch.size() == batchSize) {
-                        encode(session, batch, summary);
+                    batchFiles.add(file);
+                    if (batch.size() == batchLimit) {
+                        encode(session, batch, batchFiles, summary);
                     }
                 }
             }
             if (!batch.isEmpty()) {
-                encode(session, batch, summary);
+                encode(session, batch, batchFiles, summary);
             }
             summary.print(err, manifest, (System.nanoTime() - start) / 1e9);
+        } catch (ModelLoadException e) {
+            throw new ConfigException("model.dir", e.getMessage());
         }
         out.flush();
         return 0;
     }
 
-    /** A decoded, preprocessed file waiting for its batch. */
-    private record Prepared(Path file, byte[] chw, int width, int height, double decodeMs, double preprocessMs) {}
-
-    private Prepared prepare(Path file, ImageDecoder decoder, Preprocessor preprocessor, Summary summary) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (IOException e) {
-            reject(file, UNREADABLE_FILE, e.toString(), summary);
-            return null;
+    /** The job's configuration with this command's options applied as the keys they stand for. */
+    private JobConfig jobConfig() {
+        Map<String, String> options = new LinkedHashMap<>();
+        if (model != null || !config.mayConfigure("model.dir")) {
+            options.put("model.dir", (model != null ? model : CliDefaults.modelDir()).toString());
         }
-        long t0 = System.nanoTime();
-        DecodedImage image;
-        try {
-            image = decoder.decode(bytes);
-        } catch (ImageDecodeException e) {
-            reject(file, e.reason().code(), e.getMessage(), summary);
-            return null;
+        if (batchSize != null) {
+            options.put("batching.max-size", batchSize.toString());
         }
-        long t1 = System.nanoTime();
-        byte[] chw = preprocessor.toChw(image);
-        long t2 = System.nanoTime();
-        return new Prepared(file, chw, image.width(), image.height(), (t1 - t0) / 1e6, (t2 - t1) / 1e6);
+        if (threads != null) {
+            options.put("model.intra-op-threads", threads.toString());
+        }
+        if (provider != null) {
+            options.put("model.provider", provider.name());
+        }
+        return config.load(options);
     }
 
-    private void encode(TokenizerSession session, List<Prepared> batch, Summary summary) {
+    private void encode(TokenizerSession session, List<ImagePreparer.Prepared> batch, List<Path> files, Summary summary) {
         long t0 = System.nanoTime();
-        EncodedBatch encoded = session.encode(batch.stream().map(Prepared::chw).toList());
+        EncodedBatch encoded = session.encode(batch.stream().map(p -> p.image().chw()).toList());
         double encodeMsPerImage = (System.nanoTime() - t0) / 1e6 / batch.size();
         ModelManifest manifest = session.manifest();
         for (int i = 0; i < batch.size(); i++) {
-            Prepared p = batch.get(i);
+            ImagePreparer.Prepared p = batch.get(i);
             ObjectNode line = json.createObjectNode();
-            line.put("file", p.file().toString());
-            line.putArray("source_size").add(p.width()).add(p.height());
+            line.put("file", files.get(i).toString());
+            line.putArray("source_size").add(p.sourceWidth()).add(p.sourceHeight());
             line.putArray("grid").add(manifest.gridHeight()).add(manifest.gridWidth());
             var ids = line.putArray("token_ids");
             for (int id : encoded.tokenIds(i)) {
@@ -145,13 +157,14 @@ public final class TokenizeCommand implements Callable<Integer> {
             }
             line.put("mean_quant_error", encoded.meanQuantError(i));
             ObjectNode timing = line.putObject("timing_ms");
-            timing.put("decode", round(p.decodeMs()));
-            timing.put("preprocess", round(p.preprocessMs()));
+            timing.put("decode", round(p.decodeNanos() / 1e6));
+            timing.put("preprocess", round(p.preprocessNanos() / 1e6));
             timing.put("encode", round(encodeMsPerImage));
             print(line);
             summary.tokenized++;
         }
         batch.clear();
+        files.clear();
     }
 
     private void reject(Path file, String reason, String message, Summary summary) {

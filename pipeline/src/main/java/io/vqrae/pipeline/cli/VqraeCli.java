@@ -1,14 +1,23 @@
 package io.vqrae.pipeline.cli;
 
+import io.vqrae.models.config.InvalidSettingException;
+import io.vqrae.pipeline.config.ConfigException;
+import io.vqrae.pipeline.kafka.KafkaUnreachableException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintWriter;
 import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /**
  * The {@code bin/vqrae} entry point and the job jar's main class (so {@code flink run} can start
  * {@code run} on a cluster). Each subcommand is its own class.
+ *
+ * <p>Errors reach a person as one line, {@code vqrae: <what>}: a usage or configuration error (naming the
+ * key) exits 2, anything else 1. The Java stack trace is printed only with {@code --verbose}.
  */
 @Command(
         name = "vqrae",
@@ -17,6 +26,13 @@ import picocli.CommandLine.Command;
         description = "Images to VQRAE tokens and semantic features.",
         subcommands = {DemoCommand.class, RunCommand.class, TokenizeCommand.class, CommandLine.HelpCommand.class})
 public final class VqraeCli {
+    /** Exit code of a usage or configuration error. */
+    static final int USAGE_ERROR = 2;
+    /** Exit code of a failure while running. */
+    static final int FAILED = 1;
+
+    @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Print the Java stack trace of an error.")
+    boolean verbose;
 
     public static void main(String[] args) {
         CommandLine cli = commandLine();
@@ -35,6 +51,44 @@ public final class VqraeCli {
                 && parsed.subcommand().commandSpec().userObject() instanceof RunCommand;
     }
 
+    /** The command tree, with its error reporting; tests execute it without exiting the JVM. */
+    public static CommandLine commandLine() {
+        VqraeCli root = new VqraeCli();
+        CommandLine cli = new CommandLine(root);
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
+        cli.setParameterExceptionHandler((e, args) -> {
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println("vqrae: " + e.getMessage());
+            err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
+            return USAGE_ERROR;
+        });
+        cli.setExecutionExceptionHandler((e, commandLine, parsed) -> {
+            PrintWriter err = commandLine.getErr();
+            err.println("vqrae: " + describe(e));
+            if (root.verbose) {
+                e.printStackTrace(err);
+            } else if (!(e instanceof ConfigException || e instanceof InvalidSettingException)) {
+                err.println("(run with --verbose for the stack trace)");
+            }
+            err.flush();
+            return e instanceof ConfigException || e instanceof InvalidSettingException ? USAGE_ERROR : FAILED;
+        });
+        return cli;
+    }
+
+    /** One line for a person: our own messages as they are, anything else with its type and root cause. */
+    private static String describe(Exception e) {
+        if (e instanceof ConfigException || e instanceof InvalidSettingException || e instanceof KafkaUnreachableException) {
+            return e.getMessage();
+        }
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return root == e ? message : message + " (caused by " + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
+    }
+
     /** The build's version, written into {@code vqrae-version.properties} by Maven resource filtering. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
@@ -47,10 +101,5 @@ public final class VqraeCli {
             }
             return new String[] {"vqrae-stream " + properties.getProperty("version", "(unknown version)")};
         }
-    }
-
-    /** The command tree; tests execute it without exiting the JVM. */
-    public static CommandLine commandLine() {
-        return new CommandLine(new VqraeCli());
     }
 }

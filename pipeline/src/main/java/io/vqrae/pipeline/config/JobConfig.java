@@ -1,41 +1,40 @@
 package io.vqrae.pipeline.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.vqrae.models.onnx.ExecutionProvider;
-import io.vqrae.models.onnx.FeatureDtype;
-import io.vqrae.operators.decode.DecodeOptions;
-import io.vqrae.operators.tokenize.FeatureMode;
-import io.vqrae.operators.tokenize.TokenizerOptions;
-import io.vqrae.pipeline.kafka.RecordSizing;
-import java.io.IOException;
-import java.nio.file.Files;
+import io.vqrae.models.config.InvalidSettingException;
+import io.vqrae.models.onnx.ModelConfig;
+import io.vqrae.operators.decode.InputLimits;
+import io.vqrae.operators.encode.RecordLimits;
+import io.vqrae.operators.tokenize.Batching;
+import io.vqrae.operators.tokenize.FeatureOutput;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * The streaming job's configuration: every key has a default (see docs/pipeline.md), values are
- * validated when loaded, and an error names the key at fault.
+ * The job's configuration, bound from YAML (and {@code --set key=value} overrides) by Jackson into these
+ * records. Each section is the one type of its settings: the operators take the same records
+ * ({@link ModelConfig}, {@link FeatureOutput}, {@link Batching}, {@link InputLimits}), every record checks its
+ * own values when constructed, and {@link #DEFAULTS} is the one place defaults are written. Keys are the
+ * components' names in kebab case ({@code batching.max-size}); docs/pipeline.md lists them.
  *
  * @param kafka brokers, topics and client settings
  * @param model which model and where it runs
  * @param features which semantic features are written
  * @param batching the tokenizer's micro-batch bounds
  * @param parallelism stage parallelism
- * @param limits input and record size limits
- * @param checkpointInterval how often Flink checkpoints; also how often the Kafka transaction commits,
- *     i.e. the latency at which read_committed consumers see output
+ * @param limits input limits and how much of a rejected input a dead letter keeps
+ * @param checkpoint checkpointing, which also commits the Kafka transactions
  */
 public record JobConfig(
-        Kafka kafka, Model model, Features features, Batching batching, Parallelism parallelism, Limits limits,
-        Duration checkpointInterval) {
+        Kafka kafka, ModelConfig model, FeatureOutput features, Batching batching, Parallelism parallelism,
+        InputLimits limits, Checkpoint checkpoint) {
+
+    /** Every default of the job, in one place. */
+    public static final JobConfig DEFAULTS = new JobConfig(
+            Kafka.DEFAULT, ModelConfig.DEFAULT, FeatureOutput.DEFAULT, Batching.DEFAULT, Parallelism.DEFAULT,
+            InputLimits.DEFAULT, Checkpoint.DEFAULT);
 
     public JobConfig {
         Objects.requireNonNull(kafka, "kafka");
@@ -44,7 +43,11 @@ public record JobConfig(
         Objects.requireNonNull(batching, "batching");
         Objects.requireNonNull(parallelism, "parallelism");
         Objects.requireNonNull(limits, "limits");
-        Objects.requireNonNull(checkpointInterval, "checkpointInterval");
+        Objects.requireNonNull(checkpoint, "checkpoint");
+        if (kafka.transactionTimeout().compareTo(checkpoint.interval()) <= 0) {
+            throw new InvalidSettingException("kafka.transaction-timeout", "must be longer than checkpoint.interval ("
+                    + checkpoint.interval() + "), or transactions abort before they commit");
+        }
     }
 
     /**
@@ -54,50 +57,55 @@ public record JobConfig(
      * @param topics topic names
      * @param groupId consumer group of the source (offsets are committed on checkpoints, for monitoring)
      * @param transactionalIdPrefix prefix of the sink's transactional ids; unique per job on a cluster
-     * @param startingOffsets where a fresh job (no checkpoint) starts: committed (falling back to
-     *     earliest), earliest or latest
+     * @param startingOffsets where a fresh job (no checkpoint) starts
      * @param bounded whether the job stops at the input offsets current when it starts
-     * @param createTopics whether missing output topics are created at start
+     * @param createTopics whether missing topics are created at start
      * @param topicPartitions partitions of created topics
      * @param replicationFactor replication of created topics
-     * @param compression producer compression.type
-     * @param maxRecordBytes largest output record; 0 = sized from the model (see RecordSizing), else at least
-     *     64 KiB
-     * @param transactionTimeout producer transaction.timeout.ms; must not exceed the broker's
-     *     transaction.max.timeout.ms (15 min by default) and must exceed the checkpoint interval
-     * @param clientProperties passed unchanged to every Kafka client (security.protocol, sasl.*, ssl.*)
+     * @param compression producer {@code compression.type}
+     * @param maxRecordBytes largest output record; 0 = sized from the model (see {@link RecordLimits}), else
+     *     at least {@value RecordLimits#MIN_RECORD_BYTES}
+     * @param transactionTimeout producer {@code transaction.timeout.ms}; must not exceed the broker's
+     *     {@code transaction.max.timeout.ms} (15 min by default) and must exceed the checkpoint interval
+     * @param properties passed unchanged to every Kafka client (security.protocol, sasl.*, ssl.*)
      */
     public record Kafka(
             String bootstrapServers, Topics topics, String groupId, String transactionalIdPrefix, StartingOffsets startingOffsets,
-            boolean bounded, boolean createTopics, int topicPartitions, short replicationFactor, String compression,
-            int maxRecordBytes, Duration transactionTimeout, Map<String, String> clientProperties) {
+            boolean bounded, boolean createTopics, int topicPartitions, int replicationFactor, Compression compression,
+            int maxRecordBytes, Duration transactionTimeout, Map<String, String> properties) {
+
+        static final Kafka DEFAULT = new Kafka("localhost:9092", Topics.DEFAULT, "vqrae-tokenizer", "vqrae-tokenizer",
+                StartingOffsets.COMMITTED, false, true, 1, 1, Compression.LZ4, 0, Duration.ofMinutes(15), Map.of());
+
         public Kafka {
-            clientProperties = Map.copyOf(clientProperties);
+            InvalidSettingException.requireNonBlank("bootstrap-servers", bootstrapServers);
+            InvalidSettingException.requireSet("topics", topics);
+            InvalidSettingException.requireNonBlank("group-id", groupId);
+            InvalidSettingException.requireNonBlank("transactional-id-prefix", transactionalIdPrefix);
+            InvalidSettingException.requireSet("starting-offsets", startingOffsets);
+            InvalidSettingException.requireBetween("topic-partitions", topicPartitions, 1, Integer.MAX_VALUE);
+            InvalidSettingException.requireBetween("replication-factor", replicationFactor, 1, Short.MAX_VALUE);
+            InvalidSettingException.requireSet("compression", compression);
+            if (maxRecordBytes != 0 && maxRecordBytes < RecordLimits.MIN_RECORD_BYTES) {
+                throw new InvalidSettingException("max-record-bytes",
+                        "must be 0 (sized from the model) or at least " + RecordLimits.MIN_RECORD_BYTES + ", got " + maxRecordBytes);
+            }
+            requireIntMillis("transaction-timeout", transactionTimeout);
+            properties = Map.copyOf(InvalidSettingException.requireSet("properties", properties));
         }
     }
 
     /** Topic names. */
-    public record Topics(String input, String tokens, String features, String deadLetter) {}
+    public record Topics(String input, String tokens, String features, String deadLetter) {
+        static final Topics DEFAULT = new Topics("vqrae.images", "vqrae.tokens", "vqrae.features", "vqrae.dead-letter");
 
-    /**
-     * Where the model lives and how its sessions run.
-     *
-     * @param dir model directory, the same path on every TaskManager
-     * @param provider ONNX Runtime execution provider
-     * @param deviceIds GPU ordinals; tokenizer subtask {@code i} uses {@code deviceIds[i % size]}
-     * @param intraOpThreads ONNX Runtime intra-op threads, 0 = its choice
-     */
-    public record Model(String dir, ExecutionProvider provider, List<Integer> deviceIds, int intraOpThreads) {
-        public Model {
-            deviceIds = List.copyOf(deviceIds);
+        public Topics {
+            InvalidSettingException.requireNonBlank("input", input);
+            InvalidSettingException.requireNonBlank("tokens", tokens);
+            InvalidSettingException.requireNonBlank("features", features);
+            InvalidSettingException.requireNonBlank("dead-letter", deadLetter);
         }
     }
-
-    /** Feature output. */
-    public record Features(FeatureMode mode, FeatureDtype dtype) {}
-
-    /** Micro-batch bounds of the tokenizer. */
-    public record Batching(int maxSize, Duration maxDelay) {}
 
     /**
      * Separate parallelism for the CPU-bound decode stage and the accelerator-bound tokenizer.
@@ -107,128 +115,77 @@ public record JobConfig(
      *     {@code -p} or the cluster's {@code parallelism.default}), which the cluster has slots for
      * @param tokenizer tokenizer (and encode and sink) parallelism
      */
-    public record Parallelism(int source, int decode, int tokenizer) {}
+    public record Parallelism(int source, int decode, int tokenizer) {
+        static final Parallelism DEFAULT = new Parallelism(1, 0, 1);
 
-    /** Input limits and how much of a rejected input a dead letter keeps. */
-    public record Limits(long maxPixels, int maxImageBytes, int deadLetterMaxOriginalBytes) {}
+        public Parallelism {
+            InvalidSettingException.requireBetween("source", source, 1, Short.MAX_VALUE);
+            InvalidSettingException.requireBetween("decode", decode, 0, Short.MAX_VALUE);
+            InvalidSettingException.requireBetween("tokenizer", tokenizer, 1, Short.MAX_VALUE);
+        }
+    }
+
+    /**
+     * Checkpointing.
+     *
+     * @param interval how often Flink checkpoints; also how often the Kafka transaction commits, i.e. the
+     *     latency at which read_committed consumers see output
+     */
+    public record Checkpoint(Duration interval) {
+        static final Checkpoint DEFAULT = new Checkpoint(Duration.ofSeconds(10));
+
+        public Checkpoint {
+            requireIntMillis("interval", interval);
+        }
+    }
 
     /** Where a job without a checkpoint starts reading. */
     public enum StartingOffsets {
+        /** The group's committed offsets, falling back to the earliest. */
         COMMITTED,
         EARLIEST,
-        LATEST;
+        LATEST
+    }
 
-        static StartingOffsets parse(String value) {
-            try {
-                return valueOf(value.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("expected committed, earliest or latest, got '" + value + "'");
-            }
+    /** The producer's {@code compression.type}. */
+    public enum Compression {
+        NONE,
+        GZIP,
+        SNAPPY,
+        LZ4,
+        ZSTD;
+
+        /** The value Kafka's {@code compression.type} takes. */
+        public String kafkaName() {
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 
     /** All defaults. */
     public static JobConfig defaults() {
-        return fromMap(Map.of());
+        return DEFAULTS;
     }
 
-    /** Reads a YAML file, then applies {@code overrides} (dotted keys, as from the command line). */
-    public static JobConfig load(Path yamlFile, Map<String, String> overrides) throws IOException {
-        Map<String, String> flat = new LinkedHashMap<>();
-        JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(yamlFile));
-        if (root != null && !root.isMissingNode() && !root.isNull()) {
-            if (!root.isObject()) {
-                throw new ConfigException("(root)", yamlFile + " must hold a mapping of keys");
-            }
-            flatten("", root, flat);
-        }
-        flat.putAll(overrides);
-        return fromMap(flat);
+    /**
+     * Reads a YAML file, then applies {@code overrides} (dotted keys, as from {@code --set}; a list is
+     * written {@code [0, 1]}). Unknown keys and bad values fail with a {@link ConfigException} naming the key.
+     */
+    public static JobConfig load(Path yamlFile, Map<String, String> overrides) {
+        return ConfigBinding.bind(ConfigBinding.readFile(yamlFile), overrides);
     }
 
-    /** Builds a config from dotted keys; unknown keys and bad values fail naming the key. */
-    public static JobConfig fromMap(Map<String, String> flat) {
-        Settings s = new Settings(flat);
-        Topics topics = new Topics(
-                s.nonBlank("kafka.topics.input", "vqrae.images"),
-                s.nonBlank("kafka.topics.tokens", "vqrae.tokens"),
-                s.nonBlank("kafka.topics.features", "vqrae.features"),
-                s.nonBlank("kafka.topics.dead-letter", "vqrae.dead-letter"));
-        Duration checkpointInterval = s.duration("checkpoint.interval", Duration.ofSeconds(10));
-        Duration transactionTimeout = s.duration("kafka.transaction-timeout", Duration.ofMinutes(15));
-        if (transactionTimeout.compareTo(checkpointInterval) <= 0) {
-            throw new ConfigException("kafka.transaction-timeout",
-                    "must be longer than checkpoint.interval (" + checkpointInterval + "), or transactions abort before they commit");
-        }
-        Kafka kafka = new Kafka(
-                s.nonBlank("kafka.bootstrap-servers", "localhost:9092"),
-                topics,
-                s.nonBlank("kafka.group-id", "vqrae-tokenizer"),
-                s.nonBlank("kafka.transactional-id-prefix", "vqrae-tokenizer"),
-                s.parsed("kafka.starting-offsets", "committed", StartingOffsets::parse),
-                s.bool("kafka.bounded", false),
-                s.bool("kafka.create-topics", true),
-                s.integer("kafka.topic-partitions", 1, 1),
-                (short) s.integer("kafka.replication-factor", 1, 1, Short.MAX_VALUE),
-                s.parsed("kafka.compression", "lz4", JobConfig::compression),
-                maxRecordBytes(s),
-                transactionTimeout,
-                s.withPrefix("kafka.properties"));
-        Model model = new Model(
-                s.nonBlank("model.dir", "models/tiny"),
-                s.parsed("model.provider", "cpu", ExecutionProvider::parse),
-                s.integers("model.device-ids", List.of(0), 0),
-                s.integer("model.intra-op-threads", 0, 0));
-        Features features = new Features(
-                s.parsed("features.mode", "per-token", FeatureMode::parse),
-                s.parsed("features.dtype", "float16", FeatureDtype::parse));
-        Batching batching = new Batching(
-                s.integer("batching.max-size", 16, 1, TokenizerOptions.MAX_BATCH_SIZE),
-                s.duration("batching.max-delay", Duration.ofMillis(50)));
-        Parallelism parallelism = new Parallelism(
-                s.integer("parallelism.source", 1, 1),
-                s.integer("parallelism.decode", 0, 0),
-                s.integer("parallelism.tokenizer", 1, 1));
-        Limits limits = new Limits(
-                s.longValue("limits.max-pixels", 64L * 1024 * 1024, 1, DecodeOptions.MAX_PIXELS),
-                s.integer("limits.max-image-bytes", 32 * 1024 * 1024, 1),
-                s.integer("limits.dead-letter-max-original-bytes", 256 * 1024, 0));
-        s.requireAllRead();
-        return new JobConfig(kafka, model, features, batching, parallelism, limits, checkpointInterval);
+    /** The defaults with {@code settings} applied (dotted keys; a list is written {@code [0, 1]}). */
+    public static JobConfig fromMap(Map<String, String> settings) {
+        return ConfigBinding.bind(null, settings);
     }
 
-    /** 0 (sized from the model) or enough for a dead letter besides its original bytes. */
-    private static int maxRecordBytes(Settings s) {
-        int value = s.integer("kafka.max-record-bytes", 0, 0);
-        if (value != 0 && value < RecordSizing.HEADROOM_BYTES) {
-            throw new ConfigException("kafka.max-record-bytes",
-                    "must be 0 (sized from the model) or at least " + RecordSizing.HEADROOM_BYTES + ", got " + value);
+    /** Fails naming {@code setting} unless {@code value} is a positive duration of at most {@link Integer#MAX_VALUE} ms. */
+    static Duration requireIntMillis(String setting, Duration value) {
+        InvalidSettingException.requireSet(setting, value);
+        // Kafka's *.ms settings are ints, and a timer deadline of now plus the duration must not overflow.
+        if (value.isNegative() || value.isZero() || value.compareTo(Duration.ofMillis(Integer.MAX_VALUE)) > 0) {
+            throw new InvalidSettingException(setting, "must be between 1ms and " + Integer.MAX_VALUE + "ms (about 24 days), got " + value);
         }
         return value;
-    }
-
-    private static String compression(String value) {
-        return switch (value) {
-            case "none", "gzip", "snappy", "lz4", "zstd" -> value;
-            default -> throw new IllegalArgumentException("expected none, gzip, snappy, lz4 or zstd, got '" + value + "'");
-        };
-    }
-
-    private static void flatten(String prefix, JsonNode node, Map<String, String> out) {
-        if (node.isObject()) {
-            node.fields().forEachRemaining(e -> flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(), e.getValue(), out));
-        } else if (node.isArray()) {
-            // Lists of scalars take the comma-separated form that --set and Settings use.
-            List<String> items = new ArrayList<>();
-            for (JsonNode item : node) {
-                if (!item.isValueNode()) {
-                    throw new ConfigException(prefix, "only lists of plain values are supported");
-                }
-                items.add(item.asText());
-            }
-            out.put(prefix, String.join(",", items));
-        } else if (!node.isNull()) {
-            out.put(prefix, node.asText());
-        }
     }
 }

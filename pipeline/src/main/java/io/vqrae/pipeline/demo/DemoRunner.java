@@ -4,6 +4,7 @@ import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.operators.encode.TokenIds;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.embedded.EmbeddedKafka;
+import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.job.TokenizeJob;
 import io.vqrae.pipeline.kafka.InputWriter;
 import io.vqrae.pipeline.kafka.OutputReader;
@@ -24,6 +25,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.FileUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,7 +80,8 @@ public final class DemoRunner {
             settings.put("parallelism.decode", "2");
             settings.putAll(options.jobSettings());
             JobConfig config = JobConfig.fromMap(settings);
-            TokenizeJob job = TokenizeJob.prepare(config);
+            JobPlan plan = JobPlan.resolve(config);
+            TokenizeJob job = new TokenizeJob(plan);
 
             List<Path> files = listFiles(imagesDir);
             try (InputWriter writer = new InputWriter(config.kafka())) {
@@ -96,7 +99,7 @@ public final class DemoRunner {
             double jobSeconds = (System.nanoTime() - start) / 1e9;
 
             OutputReader.Outputs outputs = OutputReader.readCommitted(config.kafka(), READ_TIMEOUT);
-            ModelManifest manifest = ModelManifest.load(options.modelDir());
+            ModelManifest manifest = plan.manifest();
             Set<Integer> usedCodes = new HashSet<>();
             double quantErrorSum = 0;
             for (TokenRecord record : outputs.tokens()) {
@@ -112,7 +115,7 @@ public final class DemoRunner {
             Path preview = null;
             if (options.previewFile() != null && !outputs.tokens().isEmpty()) {
                 preview = options.previewFile();
-                PreviewWriter.write(options.modelDir(), previewPairs(imagesDir, outputs.tokens()), preview);
+                PreviewWriter.write(manifest, previewPairs(imagesDir, outputs.tokens()), preview);
             }
             return new DemoReport(
                     files.size(),
@@ -127,7 +130,7 @@ public final class DemoRunner {
                     preview);
         } finally {
             if (generated != null) {
-                deleteTree(generated);
+                FileUtils.deleteDirectory(generated.toFile());
             }
         }
     }
@@ -146,14 +149,6 @@ public final class DemoRunner {
     private static List<Path> listFiles(Path dir) throws IOException {
         try (Stream<Path> paths = Files.walk(dir)) {
             return paths.filter(Files::isRegularFile).sorted().toList();
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

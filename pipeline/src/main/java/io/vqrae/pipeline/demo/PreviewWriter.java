@@ -29,8 +29,7 @@ final class PreviewWriter {
     /** One column of the grid: the original file bytes and the token ids read back from Kafka. */
     record Pair(byte[] original, int[] tokenIds) {}
 
-    static void write(Path modelDir, List<Pair> pairs, Path file) throws IOException, ModelLoadException, ImageDecodeException {
-        ModelManifest manifest = ModelManifest.load(modelDir);
+    static void write(ModelManifest manifest, List<Pair> pairs, Path file) throws IOException, ModelLoadException, ImageDecodeException {
         Preprocessor preprocessor = new Preprocessor(manifest.preprocessing());
         ImageDecoder decoder = manifest.imageDecoder().build();
         List<byte[]> originals = new ArrayList<>();
@@ -40,7 +39,7 @@ final class PreviewWriter {
             ids.add(pair.tokenIds());
         }
         List<byte[]> reconstructions;
-        try (DetokenizerSession detokenizer = DetokenizerSession.open(SessionConfig.cpu(modelDir))) {
+        try (DetokenizerSession detokenizer = DetokenizerSession.open(SessionConfig.cpu(manifest))) {
             reconstructions = detokenizer.decode(ids);
         }
         int h = manifest.imageHeight();

@@ -30,6 +30,11 @@ public final class SampleImages {
 
     private SampleImages() {}
 
+    /** Whether {@code fileName} is one of the broken samples. */
+    public static boolean isBroken(String fileName) {
+        return fileName.equals(TRUNCATED) || fileName.equals(TEXT) || fileName.equals(EMPTY);
+    }
+
     /** Writes {@code good} scenes and the three broken files into {@code dir}. */
     public static void write(Path dir, int good) throws IOException {
         Files.createDirectories(dir);

@@ -1,26 +1,18 @@
 package io.vqrae.pipeline.job;
 
-import io.vqrae.models.manifest.ModelLoadException;
-import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.operators.data.PreprocessedImage;
 import io.vqrae.operators.data.Rejection;
 import io.vqrae.operators.data.TokenizedImage;
 import io.vqrae.operators.decode.DecodeFunction;
-import io.vqrae.operators.decode.DecodeOptions;
 import io.vqrae.operators.encode.EncodedRecord;
-import io.vqrae.operators.encode.EncoderOptions;
 import io.vqrae.operators.encode.RecordEncoder;
 import io.vqrae.operators.tokenize.BatchingTokenizerOperator;
-import io.vqrae.operators.tokenize.TokenizerOptions;
-import io.vqrae.pipeline.config.ConfigException;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.kafka.EncodedRecordSerializer;
 import io.vqrae.pipeline.kafka.ImageRecordDeserializer;
 import io.vqrae.pipeline.kafka.KafkaClients;
-import io.vqrae.pipeline.kafka.RecordSizing;
-import io.vqrae.pipeline.kafka.TopicProvisioner;
-import java.nio.file.Path;
+import java.util.Objects;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -42,41 +34,17 @@ import org.apache.kafka.clients.producer.ProducerConfig;
  * The streaming job: {@code KafkaSource<ImageRecord>} -> decode + preprocess -> batching tokenizer ->
  * token / feature / dead-letter records -> one exactly-once {@code KafkaSink}.
  *
- * <p>{@link #prepare} checks the model and provisions topics on the client, before anything is
- * submitted; {@link #attach} wires the whole job into an environment. The pieces are public so a test can
- * put an operator between them (e.g. a failure injector) without rebuilding the job.
+ * <p>Built from a {@link JobPlan} resolved on the client; {@link #attach} wires the whole job into an
+ * environment. The pieces are public so a test can put an operator between them (e.g. a failure
+ * injector) without rebuilding the job.
  */
 public final class TokenizeJob {
+    private final JobPlan plan;
     private final JobConfig config;
-    private final String modelDir;
-    private final int wantedRecordBytes;
-    private final int recordLimit;
 
-    private TokenizeJob(JobConfig config, String modelDir, int wantedRecordBytes, int recordLimit) {
-        this.config = config;
-        this.modelDir = modelDir;
-        this.wantedRecordBytes = wantedRecordBytes;
-        this.recordLimit = recordLimit;
-    }
-
-    /**
-     * Loads the model manifest (failing early on a bad model directory), sizes records, creates missing
-     * topics, and checks that a dead letter with its original bytes fits the record limit that results.
-     */
-    public static TokenizeJob prepare(JobConfig config) throws ModelLoadException, InterruptedException {
-        Path dir = Path.of(config.model().dir()).toAbsolutePath().normalize();
-        ModelManifest manifest = ModelManifest.load(dir);
-        int wanted = RecordSizing.maxRecordBytes(config, manifest);
-        int limit = TopicProvisioner.provision(config, wanted);
-        // Checked against the effective limit: an existing output topic may take less than wanted.
-        int maxOriginal = limit - RecordSizing.HEADROOM_BYTES;
-        if (config.limits().deadLetterMaxOriginalBytes() > maxOriginal) {
-            throw new ConfigException("limits.dead-letter-max-original-bytes",
-                    "must be at most " + Math.max(0, maxOriginal) + ": the record limit of " + limit + " bytes (kafka.max-record-bytes"
-                            + " or the model's sizing, lowered to the smallest max.message.bytes of the output topics) less "
-                            + RecordSizing.HEADROOM_BYTES + " for the rest of the dead letter");
-        }
-        return new TokenizeJob(config, dir.toString(), wanted, limit);
+    public TokenizeJob(JobPlan plan) {
+        this.plan = Objects.requireNonNull(plan, "plan");
+        this.config = plan.config();
     }
 
     /** Wires the whole job into {@code env}. */
@@ -93,7 +61,7 @@ public final class TokenizeJob {
      * have a Flink serializer, so a type change that would fall back to generic serialization fails fast.
      */
     public void configure(StreamExecutionEnvironment env) {
-        env.enableCheckpointing(config.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
+        env.enableCheckpointing(config.checkpoint().interval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
         Configuration conf = new Configuration();
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         env.configure(conf);
@@ -124,14 +92,8 @@ public final class TokenizeJob {
 
     /** Decode, tokenize and encode: the Kafka-independent middle of the job. */
     public DataStream<EncodedRecord> process(DataStream<InputImage> images) {
-        JobConfig.Limits limits = config.limits();
-        DecodeOptions decodeOptions = DecodeOptions.builder(modelDir)
-                .maxPixels(limits.maxPixels())
-                .maxInputBytes(limits.maxImageBytes())
-                .maxDeadLetterBytes(limits.deadLetterMaxOriginalBytes())
-                .build();
         SingleOutputStreamOperator<PreprocessedImage> decoded = images
-                .process(new DecodeFunction(decodeOptions))
+                .process(new DecodeFunction(plan.decode()))
                 .name("decode")
                 .uid("decode");
         // Unset, decode takes the environment's default parallelism: what the cluster was sized for,
@@ -140,27 +102,15 @@ public final class TokenizeJob {
             decoded.setParallelism(config.parallelism().decode());
         }
 
-        JobConfig.Model model = config.model();
-        TokenizerOptions tokenizerOptions = TokenizerOptions.builder(modelDir)
-                .provider(model.provider())
-                .deviceIds(model.deviceIds())
-                .intraOpThreads(model.intraOpThreads())
-                .maxBatchSize(config.batching().maxSize())
-                .maxBatchDelay(config.batching().maxDelay())
-                .featureMode(config.features().mode())
-                .featureDtype(config.features().dtype())
-                .build();
         SingleOutputStreamOperator<TokenizedImage> tokenized = decoded
-                .transform("tokenize", TypeInformation.of(TokenizedImage.class), new BatchingTokenizerOperator(tokenizerOptions))
+                .transform("tokenize", TypeInformation.of(TokenizedImage.class), new BatchingTokenizerOperator(plan.tokenizer()))
                 .uid("tokenize")
                 .setParallelism(config.parallelism().tokenizer());
 
         DataStream<Rejection> rejected = decoded.getSideOutput(DecodeFunction.REJECTED)
                 .union(tokenized.getSideOutput(BatchingTokenizerOperator.REJECTED));
-        EncoderOptions encoderOptions = new EncoderOptions(
-                modelDir, config.features().mode(), config.features().dtype(), recordLimit);
         return tokenized.connect(rejected)
-                .flatMap(new RecordEncoder(encoderOptions))
+                .flatMap(new RecordEncoder(plan.encoder()))
                 .returns(EncodedRecord.class)
                 .name("encode")
                 .uid("encode")
@@ -174,8 +124,9 @@ public final class TokenizeJob {
     public KafkaSink<EncodedRecord> sink() {
         JobConfig.Kafka kafka = config.kafka();
         Properties props = KafkaClients.properties(kafka);
-        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(wantedRecordBytes));
-        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, kafka.compression());
+        // The encoder lets no record over this limit through, so the producer never refuses one.
+        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(plan.records().maxRecordBytes()));
+        props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, kafka.compression().kafkaName());
         props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, Long.toString(kafka.transactionTimeout().toMillis()));
         return KafkaSink.<EncodedRecord>builder()
                 .setBootstrapServers(kafka.bootstrapServers())

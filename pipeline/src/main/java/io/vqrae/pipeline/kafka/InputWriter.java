@@ -1,8 +1,9 @@
 package io.vqrae.pipeline.kafka;
 
-import io.vqrae.operators.encode.SingleObjectEncoding;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.schemas.ImageRecord;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
@@ -33,9 +34,13 @@ public final class InputWriter implements AutoCloseable {
                 .setImage(ByteBuffer.wrap(image))
                 .setSourceUri(sourceUri)
                 .build();
-        byte[] value = SingleObjectEncoding.toBytes(ImageRecord.getEncoder(), record);
         try {
+            ByteBuffer encoded = record.toByteBuffer();
+            byte[] value = new byte[encoded.remaining()];
+            encoded.get(value);
             producer.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), value)).get();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Encoding to memory cannot fail", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while writing to " + topic, e);

@@ -14,7 +14,7 @@ public final class KafkaClients {
      */
     public static Properties properties(JobConfig.Kafka kafka) {
         Properties props = new Properties();
-        props.putAll(kafka.clientProperties());
+        props.putAll(kafka.properties());
         props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         return props;
     }

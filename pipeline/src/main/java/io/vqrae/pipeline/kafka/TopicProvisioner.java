@@ -1,17 +1,25 @@
 package io.vqrae.pipeline.kafka;
 
+import io.vqrae.operators.encode.RecordLimits;
+import io.vqrae.pipeline.config.ConfigException;
 import io.vqrae.pipeline.config.JobConfig;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -20,50 +28,90 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Creates the job's missing topics with a {@code max.message.bytes} that fits what will be written to
- * them, and reports the record limit the job must respect given topics that already exist (whose limit
+ * them, and returns the record limits the job must respect given topics that already exist (whose limit
  * may be lower than wanted: the encoder then dead-letters oversized records instead of the sink failing).
  */
 public final class TopicProvisioner {
     private static final Logger LOG = LoggerFactory.getLogger(TopicProvisioner.class);
 
+    /**
+     * How long the first request may wait for the cluster before the job is refused as unreachable: short
+     * enough that a person hears about a wrong address within 15 s of starting the command.
+     */
+    static final Duration REACH_TIMEOUT = Duration.ofSeconds(8);
+
+    /** The admin client's id; the command line's log configuration keeps its connection retries quiet. */
+    static final String CLIENT_ID = "vqrae-provisioner";
+
     private TopicProvisioner() {}
 
     /**
      * Ensures the topics exist (creating missing ones when {@code kafka.create-topics} is on) and returns
-     * the smallest {@code max.message.bytes} among the output topics, capped at {@code wantedRecordBytes}.
+     * {@code wanted} capped at the smallest {@code max.message.bytes} among the output topics.
+     *
+     * @throws KafkaUnreachableException if the cluster does not answer within {@link #REACH_TIMEOUT}
+     * @throws ConfigException if an existing output topic takes less than {@link RecordLimits#MIN_RECORD_BYTES}
      */
-    public static int provision(JobConfig config, int wantedRecordBytes) throws InterruptedException {
-        JobConfig.Kafka kafka = config.kafka();
+    public static RecordLimits provision(JobConfig.Kafka kafka, RecordLimits wanted) throws InterruptedException {
         JobConfig.Topics topics = kafka.topics();
-        Map<String, Integer> wanted = new LinkedHashMap<>();
-        wanted.put(topics.input(), RecordSizing.maxInputRecordBytes(config));
-        wanted.put(topics.tokens(), wantedRecordBytes);
-        wanted.put(topics.features(), wantedRecordBytes);
-        wanted.put(topics.deadLetter(), wantedRecordBytes);
-        try (Admin admin = Admin.create(KafkaClients.properties(kafka))) {
-            Set<String> existing = admin.listTopics().names().get();
+        Map<String, Integer> sizes = new LinkedHashMap<>();
+        sizes.put(topics.input(), wanted.maxInputRecordBytes());
+        sizes.put(topics.tokens(), wanted.maxRecordBytes());
+        sizes.put(topics.features(), wanted.maxRecordBytes());
+        sizes.put(topics.deadLetter(), wanted.maxRecordBytes());
+        Admin admin;
+        try {
+            Properties props = KafkaClients.properties(kafka);
+            props.put(AdminClientConfig.CLIENT_ID_CONFIG, CLIENT_ID);
+            admin = Admin.create(props);
+        } catch (KafkaException e) {
+            throw new KafkaUnreachableException(kafka.bootstrapServers(), rootMessage(e), e);
+        }
+        try {
+            Set<String> existing = listTopics(admin, kafka.bootstrapServers());
             if (kafka.createTopics()) {
                 List<NewTopic> missing = new ArrayList<>();
-                wanted.forEach((topic, bytes) -> {
+                sizes.forEach((topic, bytes) -> {
                     if (!existing.contains(topic)) {
-                        missing.add(new NewTopic(topic, kafka.topicPartitions(), kafka.replicationFactor())
+                        missing.add(new NewTopic(topic, kafka.topicPartitions(), (short) kafka.replicationFactor())
                                 .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(bytes))));
                     }
                 });
                 create(admin, missing);
             }
-            Collection<String> outputs = List.of(topics.tokens(), topics.features(), topics.deadLetter());
-            int limit = wantedRecordBytes;
-            for (Map.Entry<String, Integer> entry : maxMessageBytes(admin, outputs).entrySet()) {
-                if (entry.getValue() < wantedRecordBytes) {
-                    LOG.warn("Topic {} has max.message.bytes={} < {} wanted; larger records will be dead-lettered",
-                            entry.getKey(), entry.getValue(), wantedRecordBytes);
+            RecordLimits limits = wanted;
+            for (Map.Entry<String, Integer> entry : maxMessageBytes(admin, List.of(topics.tokens(), topics.features(), topics.deadLetter())).entrySet()) {
+                int topicBytes = entry.getValue();
+                if (topicBytes < RecordLimits.MIN_RECORD_BYTES) {
+                    throw new ConfigException("kafka.topics", "topic " + entry.getKey() + " takes records of at most " + topicBytes
+                            + " bytes (max.message.bytes); the job needs at least " + RecordLimits.MIN_RECORD_BYTES);
                 }
-                limit = Math.min(limit, entry.getValue());
+                if (topicBytes < wanted.maxRecordBytes()) {
+                    LOG.warn("Topic {} has max.message.bytes={} < {} wanted; larger records will be dead-lettered",
+                            entry.getKey(), topicBytes, wanted.maxRecordBytes());
+                    limits = limits.cappedAt(topicBytes);
+                }
             }
-            return limit;
+            return limits;
         } catch (ExecutionException e) {
             throw new IllegalStateException("Could not provision topics on " + kafka.bootstrapServers() + ": " + e.getCause(), e.getCause());
+        } finally {
+            // A request still pending (the cluster never answered) must not hold the client open for its full timeout.
+            admin.close(Duration.ZERO);
+        }
+    }
+
+    private static Set<String> listTopics(Admin admin, String bootstrapServers) throws InterruptedException, ExecutionException {
+        try {
+            return admin.listTopics(new ListTopicsOptions().timeoutMs((int) REACH_TIMEOUT.toMillis()))
+                    .names().get(REACH_TIMEOUT.toMillis() + 2_000, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new KafkaUnreachableException(bootstrapServers, "no answer within " + REACH_TIMEOUT.toSeconds() + " s", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+                throw new KafkaUnreachableException(bootstrapServers, "no answer within " + REACH_TIMEOUT.toSeconds() + " s", e.getCause());
+            }
+            throw e;
         }
     }
 
@@ -84,7 +132,7 @@ public final class TopicProvisioner {
         }
     }
 
-    private static Map<String, Integer> maxMessageBytes(Admin admin, Collection<String> topics)
+    private static Map<String, Integer> maxMessageBytes(Admin admin, List<String> topics)
             throws InterruptedException, ExecutionException {
         List<ConfigResource> resources = topics.stream().map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList();
         Map<ConfigResource, Config> configs = admin.describeConfigs(resources).all().get();
@@ -92,5 +140,13 @@ public final class TopicProvisioner {
         configs.forEach((resource, config) -> out.put(
                 resource.name(), Integer.parseInt(config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value())));
         return out;
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root.getMessage();
     }
 }

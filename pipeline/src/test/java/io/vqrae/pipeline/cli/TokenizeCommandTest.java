@@ -79,7 +79,7 @@ class TokenizeCommandTest {
 
     /** The same photos through the library API, in one batch. */
     private static int[][] tokenizeDirectly() throws Exception {
-        try (TokenizerSession session = TokenizerSession.open(SessionConfig.cpu(TestPaths.tinyModel()))) {
+        try (TokenizerSession session = TokenizerSession.open(SessionConfig.cpu(TestPaths.tinyManifest()))) {
             Preprocessor preprocessor = new Preprocessor(session.manifest().preprocessing());
             List<byte[]> images = new ArrayList<>();
             for (String photo : PHOTOS) {

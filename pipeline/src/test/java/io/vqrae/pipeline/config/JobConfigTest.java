@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vqrae.models.onnx.FeatureDtype;
 import io.vqrae.models.testing.TestPaths;
-import io.vqrae.operators.decode.DecodeOptions;
+import io.vqrae.models.image.ImageDecoder;
+import io.vqrae.models.onnx.ExecutionProvider;
+import io.vqrae.operators.decode.InputLimits;
 import io.vqrae.operators.tokenize.FeatureMode;
-import io.vqrae.operators.tokenize.TokenizerOptions;
+import io.vqrae.operators.tokenize.Batching;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,9 +26,43 @@ class JobConfigTest {
         assertThat(config.features().mode()).isEqualTo(FeatureMode.PER_TOKEN);
         assertThat(config.features().dtype()).isEqualTo(FeatureDtype.FLOAT16);
         assertThat(config.batching().maxDelay()).isEqualTo(Duration.ofMillis(50));
-        assertThat(config.kafka().clientProperties()).isEmpty();
+        assertThat(config.kafka().properties()).isEmpty();
         assertThat(config.model().deviceIds()).containsExactly(0);
         assertThat(config.parallelism().decode()).as("0: the environment's default parallelism").isZero();
+        assertThat(config.kafka().compression()).isEqualTo(JobConfig.Compression.LZ4);
+        assertThat(config.checkpoint().interval()).isEqualTo(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void theJobAndTheDecoderShareOneSetOfDefaultLimits() {
+        // Once 100 MP / 64 MiB in the decoder and 64 Mi pixels / 32 MiB in the job; now one place.
+        assertThat(JobConfig.defaults().limits()).isEqualTo(InputLimits.DEFAULT);
+        assertThat(InputLimits.DEFAULT.maxPixels()).isEqualTo(ImageDecoder.DEFAULT_MAX_PIXELS).isEqualTo(64L << 20);
+        assertThat(InputLimits.DEFAULT.maxImageBytes()).isEqualTo(ImageDecoder.DEFAULT_MAX_INPUT_BYTES).isEqualTo(32 << 20);
+        assertThat(JobConfig.defaults().batching()).isEqualTo(Batching.DEFAULT);
+    }
+
+    @Test
+    void everyEnumTakesItsConfigurationSpellingInAnyCase() {
+        JobConfig config = JobConfig.fromMap(Map.of(
+                "features.mode", "off", "features.dtype", "BFloat16", "model.provider", "CUDA",
+                "kafka.starting-offsets", "latest", "kafka.compression", "zstd"));
+        assertThat(config.features().mode()).isEqualTo(FeatureMode.OFF);
+        assertThat(config.features().dtype()).isEqualTo(FeatureDtype.BFLOAT16);
+        assertThat(config.model().provider()).isEqualTo(ExecutionProvider.CUDA);
+        assertThat(config.kafka().startingOffsets()).isEqualTo(JobConfig.StartingOffsets.LATEST);
+        assertThat(config.kafka().compression().kafkaName()).isEqualTo("zstd");
+        assertThat(JobConfig.fromMap(Map.of("features.mode", "per-token")).features().mode()).isEqualTo(FeatureMode.PER_TOKEN);
+        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("features.mode", "per_token")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("features.mode: must be one of [per-token, pooled, off], got 'per_token'");
+    }
+
+    @Test
+    void offInAYamlFileIsTheFeatureModeNotABoolean(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("job.yaml");
+        Files.writeString(file, "features:\n  mode: off\n");
+        assertThat(JobConfig.load(file, Map.of()).features().mode()).isEqualTo(FeatureMode.OFF);
     }
 
     @Test
@@ -40,7 +76,7 @@ class JobConfigTest {
     }
 
     @Test
-    void gpuOrdinalsAsAYamlListOrCommaSeparated(@TempDir Path dir) throws Exception {
+    void gpuOrdinalsAsAYamlList(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("job.yaml");
         Files.writeString(file, """
                 model:
@@ -48,11 +84,13 @@ class JobConfigTest {
                   device-ids: [0, 1, 3]
                 """);
         assertThat(JobConfig.load(file, Map.of()).model().deviceIds()).containsExactly(0, 1, 3);
-        assertThat(JobConfig.fromMap(Map.of("model.device-ids", "2, 1")).model().deviceIds()).containsExactly(2, 1);
-        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("model.device-ids", "0,-1")))
+        assertThat(JobConfig.fromMap(Map.of("model.device-ids", "[2, 1]")).model().deviceIds()).containsExactly(2, 1);
+        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("model.device-ids", "[0,-1]")))
                 .isInstanceOf(ConfigException.class).hasMessageStartingWith("model.device-ids:");
-        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("model.device-ids", "")))
+        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("model.device-ids", "[]")))
                 .isInstanceOf(ConfigException.class).hasMessageStartingWith("model.device-ids:");
+        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("model.device-ids", "0,1")))
+                .isInstanceOf(ConfigException.class).hasMessage("model.device-ids: must be a list like [0, 1]");
         assertThatThrownBy(() -> JobConfig.fromMap(Map.of("model.device-id", "1")))
                 .isInstanceOf(ConfigException.class).hasMessageStartingWith("model.device-id: unknown key");
     }
@@ -60,8 +98,8 @@ class JobConfigTest {
     @Test
     void valuesTheJobCouldNotUseFailAtLoadNamingTheKey() {
         Map<String, String> bad = Map.of(
-                "limits.max-pixels", Long.toString(DecodeOptions.MAX_PIXELS + 1),
-                "batching.max-size", Integer.toString(TokenizerOptions.MAX_BATCH_SIZE + 1),
+                "limits.max-pixels", Long.toString(ImageDecoder.MAX_PIXELS_LIMIT + 1),
+                "batching.max-size", Integer.toString(Batching.MAX_SIZE + 1),
                 "kafka.replication-factor", "32768",
                 "kafka.max-record-bytes", "512",
                 "checkpoint.interval", "99999999999999999999ms",
@@ -73,12 +111,12 @@ class JobConfigTest {
                 .hasMessageStartingWith(key + ":"));
 
         JobConfig largest = JobConfig.fromMap(Map.of(
-                "limits.max-pixels", Long.toString(DecodeOptions.MAX_PIXELS),
-                "batching.max-size", Integer.toString(TokenizerOptions.MAX_BATCH_SIZE),
+                "limits.max-pixels", Long.toString(ImageDecoder.MAX_PIXELS_LIMIT),
+                "batching.max-size", Integer.toString(Batching.MAX_SIZE),
                 "kafka.replication-factor", "32767",
                 "kafka.max-record-bytes", "65536"));
         assertThat(largest.kafka().replicationFactor()).isEqualTo(Short.MAX_VALUE);
-        assertThat(largest.limits().maxPixels()).isEqualTo(DecodeOptions.MAX_PIXELS);
+        assertThat(largest.limits().maxPixels()).isEqualTo(ImageDecoder.MAX_PIXELS_LIMIT);
     }
 
     @Test
@@ -99,7 +137,7 @@ class JobConfigTest {
                 """);
         JobConfig config = JobConfig.load(file, Map.of("parallelism.tokenizer", "2"));
         assertThat(config.kafka().bootstrapServers()).isEqualTo("broker-1:9093");
-        assertThat(config.kafka().clientProperties())
+        assertThat(config.kafka().properties())
                 .containsEntry("security.protocol", "SASL_SSL")
                 .containsEntry("sasl.mechanism", "SCRAM-SHA-512");
         assertThat(config.features().mode()).isEqualTo(FeatureMode.POOLED);
@@ -117,7 +155,15 @@ class JobConfigTest {
         assertThatThrownBy(() -> JobConfig.fromMap(Map.of("batching.max-delay", "soon")))
                 .isInstanceOf(ConfigException.class).hasMessageStartingWith("batching.max-delay:");
         assertThatThrownBy(() -> JobConfig.fromMap(Map.of("batching.max-szie", "8")))
-                .isInstanceOf(ConfigException.class).hasMessageStartingWith("batching.max-szie: unknown key");
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("batching.max-szie: unknown key (known here: max-delay, max-size;");
+        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("batching.max-size", "many")))
+                .isInstanceOf(ConfigException.class).hasMessage("batching.max-size: must be an integer, got 'many'");
+        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("kafka.bounded", "maybe")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("kafka.bounded:");
+        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("kafka.topics.tokens", " ")))
+                .isInstanceOf(ConfigException.class).hasMessage("kafka.topics.tokens: must not be empty");
+        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("model.device-id", "1")))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("model.device-id: unknown key");
         assertThatThrownBy(() -> JobConfig.fromMap(Map.of("kafka.transaction-timeout", "5s")))
                 .isInstanceOf(ConfigException.class).hasMessageStartingWith("kafka.transaction-timeout:");
     }

@@ -83,7 +83,7 @@ class TokenizeJobTest {
             good.put("photo-" + photo, TestPaths.testImageBytes(photo));
         }
         JobConfig config = config("counts", Map.of("batching.max-size", "4"));
-        TokenizeJob job = TokenizeJob.prepare(config);
+        TokenizeJob job = new TokenizeJob(JobPlan.resolve(config));
         try (InputWriter writer = new InputWriter(config.kafka())) {
             good.forEach((id, bytes) -> writer.send(id, bytes, null));
             bad.forEach((id, bytes) -> writer.send(id, bytes, null));
@@ -106,7 +106,7 @@ class TokenizeJobTest {
         assertThat(out.features().get(0).getShape()).containsExactly(256, 128);
 
         // Token ids from Kafka equal a direct TokenizerSession run on the same files.
-        ModelManifest manifest = ModelManifest.load(MODEL_DIR);
+        ModelManifest manifest = TestPaths.manifest(MODEL_DIR);
         Preprocessor preprocessor = new Preprocessor(manifest.preprocessing());
         ImageDecoder decoder = manifest.imageDecoder().build();
         List<String> ids = new ArrayList<>(good.keySet());
@@ -116,7 +116,7 @@ class TokenizeJobTest {
         }
         Map<String, int[]> fromKafka = new HashMap<>();
         out.tokens().forEach(t -> fromKafka.put(t.getId(), TokenIds.decode(t.getTokenIds(), t.getDtype())));
-        try (TokenizerSession session = TokenizerSession.open(SessionConfig.cpu(MODEL_DIR))) {
+        try (TokenizerSession session = TokenizerSession.open(SessionConfig.cpu(TestPaths.manifest(MODEL_DIR)))) {
             EncodedBatch direct = session.encode(chw);
             for (int i = 0; i < ids.size(); i++) {
                 assertThat(fromKafka.get(ids.get(i))).as(ids.get(i)).containsExactly(direct.tokenIds(i));
@@ -131,7 +131,7 @@ class TokenizeJobTest {
         // barrier or at end of input, so an image buffered across a checkpoint would be lost by the restart.
         JobConfig config = config("failover",
                 Map.of("checkpoint.interval", "300ms", "batching.max-size", "4", "batching.max-delay", "1h"));
-        TokenizeJob job = TokenizeJob.prepare(config);
+        TokenizeJob job = new TokenizeJob(JobPlan.resolve(config));
         List<String> ids = new ArrayList<>();
         try (InputWriter writer = new InputWriter(config.kafka())) {
             for (Path file : files(dir)) {

@@ -3,7 +3,6 @@ package io.vqrae.pipeline.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vqrae.operators.data.InputImage;
-import io.vqrae.operators.encode.SingleObjectEncoding;
 import io.vqrae.schemas.ImageRecord;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -18,11 +17,22 @@ import org.junit.jupiter.api.Test;
 
 /** Whatever bytes are on the input topic, the source emits one input per record and never throws. */
 class ImageRecordDeserializerTest {
-    private static final byte[] VALID = SingleObjectEncoding.toBytes(ImageRecord.getEncoder(), ImageRecord.newBuilder()
+    private static final byte[] VALID = encode(ImageRecord.newBuilder()
             .setId("img")
             .setImage(ByteBuffer.wrap(new byte[] {1, 2, 3}))
             .setMetadata(Map.of("license", "cc-by"))
             .build());
+
+    private static byte[] encode(ImageRecord record) {
+        try {
+            ByteBuffer buffer = record.toByteBuffer();
+            byte[] bytes = new byte[buffer.remaining()];
+            buffer.get(bytes);
+            return bytes;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     @Test
     void anImageRecordBecomesAReadableInputWithItsPosition() {

@@ -1,0 +1,51 @@
+package io.vqrae.models.onnx;
+
+import io.vqrae.models.config.InvalidSettingException;
+import io.vqrae.models.manifest.ModelLoadException;
+import io.vqrae.models.manifest.ModelManifest;
+import java.io.Serializable;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Which model to run and where: the {@code model} section of a job's configuration, and what
+ * {@code vqrae tokenize} takes from its options.
+ *
+ * @param dir model directory with {@code manifest.json}; the same path on every TaskManager
+ * @param provider ONNX Runtime execution provider
+ * @param deviceIds GPU ordinals; session slot {@code i} (a tokenizer subtask) uses {@code deviceIds[i % size]},
+ *     so with as many slots per TaskManager as it has GPUs each slot gets its own GPU
+ * @param intraOpThreads ONNX Runtime intra-op threads; 0 lets it choose
+ */
+public record ModelConfig(String dir, ExecutionProvider provider, List<Integer> deviceIds, int intraOpThreads)
+        implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** The shipped tiny model on the CPU, device 0, ONNX Runtime's thread count. */
+    public static final ModelConfig DEFAULT = new ModelConfig("models/tiny", ExecutionProvider.CPU, List.of(0), 0);
+
+    public ModelConfig {
+        InvalidSettingException.requireNonBlank("dir", dir);
+        InvalidSettingException.requireSet("provider", provider);
+        deviceIds = List.copyOf(InvalidSettingException.requireSet("device-ids", deviceIds));
+        if (deviceIds.isEmpty() || deviceIds.stream().anyMatch(id -> id < 0)) {
+            throw new InvalidSettingException("device-ids", "must be one or more ordinals >= 0, got " + deviceIds);
+        }
+        InvalidSettingException.requireBetween("intra-op-threads", intraOpThreads, 0, Integer.MAX_VALUE);
+    }
+
+    /** The same settings for the model in {@code dir}. */
+    public ModelConfig withDir(String dir) {
+        return new ModelConfig(dir, provider, deviceIds, intraOpThreads);
+    }
+
+    /** Loads the manifest in {@link #dir()} and checks each graph against its SHA-256 (see {@link ModelManifest#loadVerified}). */
+    public ModelManifest loadManifest() throws ModelLoadException {
+        return ModelManifest.loadVerified(Path.of(dir));
+    }
+
+    /** The session of slot {@code slot} (a tokenizer subtask index): on device {@code deviceIds[slot % size]}. */
+    public SessionConfig session(ModelManifest manifest, int slot) {
+        return new SessionConfig(manifest, provider, deviceIds.get(slot % deviceIds.size()), intraOpThreads);
+    }
+}

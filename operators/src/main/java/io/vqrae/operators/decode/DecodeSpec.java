@@ -1,0 +1,20 @@
+package io.vqrae.operators.decode;
+
+import io.vqrae.models.manifest.ModelManifest;
+import java.io.Serializable;
+import java.util.Objects;
+
+/**
+ * Everything the decode stage needs, resolved on the client: the only copy of its settings.
+ *
+ * @param manifest the model, whose preprocessing spec and alpha background decide the pixels
+ * @param limits what inputs are accepted
+ */
+public record DecodeSpec(ModelManifest manifest, InputLimits limits) implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public DecodeSpec {
+        Objects.requireNonNull(manifest, "manifest");
+        Objects.requireNonNull(limits, "limits");
+    }
+}

@@ -1,0 +1,106 @@
+package io.vqrae.operators.decode;
+
+import io.vqrae.models.image.DecodedImage;
+import io.vqrae.models.image.ImageDecodeException;
+import io.vqrae.models.image.ImageDecoder;
+import io.vqrae.models.preprocess.Preprocessor;
+import io.vqrae.operators.data.InputImage;
+import io.vqrae.operators.data.PreprocessedImage;
+import io.vqrae.operators.data.Rejection;
+import io.vqrae.schemas.FailureStage;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one path from an input's bytes to the model's uint8 [3, H, W] input, with the limits and reason codes
+ * of {@link DecodeSpec}: the job's decode stage ({@link DecodeFunction}) and {@code vqrae tokenize} both go
+ * through it, so they accept, reject and preprocess alike.
+ *
+ * <p>Never throws for bad input: anything wrong with an input becomes a {@link Rejected} with a stable
+ * reason code. Not thread-safe (it keeps one SHA-256 digest); use one per thread.
+ */
+public final class ImagePreparer {
+    private static final Logger LOG = LoggerFactory.getLogger(ImagePreparer.class);
+
+    /** Reason code for an input record the source could not parse. */
+    public static final String MALFORMED_RECORD = "malformed_record";
+
+    /**
+     * Reason code for an unexpected runtime error while decoding or preprocessing: a bug there must cost one
+     * image, not restart the job on every replay of the same input.
+     */
+    public static final String DECODER_ERROR = "decoder_error";
+
+    private final DecodeSpec spec;
+    private final ImageDecoder decoder;
+    private final Preprocessor preprocessor;
+    private final MessageDigest sha256;
+
+    public ImagePreparer(DecodeSpec spec) {
+        this.spec = Objects.requireNonNull(spec, "spec");
+        this.decoder = spec.manifest().imageDecoder()
+                .maxPixels(spec.limits().maxPixels())
+                .maxInputBytes(spec.limits().maxImageBytes())
+                .build();
+        this.preprocessor = new Preprocessor(spec.manifest().preprocessing());
+        try {
+            this.sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("Every Java platform must provide SHA-256", e);
+        }
+    }
+
+    /** What became of one input. */
+    public sealed interface Outcome permits Prepared, Rejected {}
+
+    /**
+     * An input ready for the encoder.
+     *
+     * @param image the preprocessed image
+     * @param decodeNanos time spent decoding
+     * @param preprocessNanos time spent resizing and laying out
+     * @param sourceWidth width of the decoded (upright) image
+     * @param sourceHeight height of the decoded (upright) image
+     */
+    public record Prepared(PreprocessedImage image, long decodeNanos, long preprocessNanos, int sourceWidth, int sourceHeight)
+            implements Outcome {}
+
+    /** An input refused, with the dead letter's content. */
+    public record Rejected(Rejection rejection) implements Outcome {}
+
+    public Outcome prepare(InputImage input) {
+        if (!input.readable()) {
+            return reject(input, FailureStage.source, MALFORMED_RECORD, input.unreadableReason());
+        }
+        long start = System.nanoTime();
+        DecodedImage image;
+        long decoded;
+        byte[] chw;
+        try {
+            image = decoder.decode(input.payload());
+            decoded = System.nanoTime();
+            chw = preprocessor.toChw(image);
+        } catch (ImageDecodeException e) {
+            return reject(input, FailureStage.decode, e.reason().code(), e.getMessage());
+        } catch (RuntimeException e) {
+            // Resizing runs on a decoded image of any accepted size, so it belongs to the same guard.
+            LOG.warn("Decoding or preprocessing failed unexpectedly on image {} ({})", input.id(), input.origin(), e);
+            return reject(input, FailureStage.decode, DECODER_ERROR, e.toString());
+        }
+        long preprocessed = System.nanoTime();
+        String digest = HexFormat.of().formatHex(sha256.digest(input.payload()));
+        return new Prepared(new PreprocessedImage(input.id(), digest, chw, input.origin()),
+                decoded - start, preprocessed - decoded, image.width(), image.height());
+    }
+
+    private Rejected reject(InputImage input, FailureStage stage, String reason, String message) {
+        byte[] payload = input.payload() == null ? new byte[0] : input.payload();
+        return new Rejected(Rejection.withOriginal(
+                input.id(), stage, reason, String.valueOf(message), payload, spec.limits().deadLetterMaxOriginalBytes(),
+                input.origin(), System.currentTimeMillis()));
+    }
+}

@@ -1,0 +1,28 @@
+package io.vqrae.operators.decode;
+
+import io.vqrae.models.config.InvalidSettingException;
+import io.vqrae.models.image.ImageDecoder;
+import java.io.Serializable;
+
+/**
+ * What the decode stage accepts, and how much of a rejected input a dead letter keeps: the {@code limits}
+ * section of a job's configuration, which {@code vqrae tokenize} applies as well.
+ *
+ * @param maxPixels largest declared width x height accepted, at most {@value ImageDecoder#MAX_PIXELS_LIMIT};
+ *     larger images are refused before any pixel buffer is allocated (decompression bombs)
+ * @param maxImageBytes largest encoded image accepted
+ * @param deadLetterMaxOriginalBytes how much of a rejected input its dead letter keeps
+ */
+public record InputLimits(long maxPixels, int maxImageBytes, int deadLetterMaxOriginalBytes) implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** The decoder's own defaults (64 Mi pixels, 32 MiB) and 256 KiB of a rejected input. */
+    public static final InputLimits DEFAULT = new InputLimits(
+            ImageDecoder.DEFAULT_MAX_PIXELS, ImageDecoder.DEFAULT_MAX_INPUT_BYTES, 256 * 1024);
+
+    public InputLimits {
+        InvalidSettingException.requireBetween("max-pixels", maxPixels, 1, ImageDecoder.MAX_PIXELS_LIMIT);
+        InvalidSettingException.requireBetween("max-image-bytes", maxImageBytes, 1, Integer.MAX_VALUE);
+        InvalidSettingException.requireBetween("dead-letter-max-original-bytes", deadLetterMaxOriginalBytes, 0, Integer.MAX_VALUE);
+    }
+}

@@ -1,0 +1,32 @@
+package io.vqrae.operators.tokenize;
+
+import io.vqrae.models.manifest.ModelManifest;
+import io.vqrae.models.onnx.ModelConfig;
+import io.vqrae.models.onnx.SessionConfig;
+import java.io.Serializable;
+import java.util.Objects;
+
+/**
+ * Everything the batching tokenizer needs, resolved on the client: the only copy of its settings.
+ *
+ * @param manifest the model, loaded and verified from {@code model.dir()} on the client
+ * @param model where the model runs: provider, devices, threads
+ * @param batching micro-batch bounds
+ * @param features which features to emit and how
+ */
+public record TokenizerSpec(ModelManifest manifest, ModelConfig model, Batching batching, FeatureOutput features)
+        implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public TokenizerSpec {
+        Objects.requireNonNull(manifest, "manifest");
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(batching, "batching");
+        Objects.requireNonNull(features, "features");
+    }
+
+    /** The session of tokenizer subtask {@code subtaskIndex} (see {@link ModelConfig#session}). */
+    public SessionConfig session(int subtaskIndex) {
+        return model.session(manifest, subtaskIndex);
+    }
+}

@@ -1,0 +1,122 @@
+package io.vqrae.pipeline.cluster;
+
+import io.vqrae.operators.encode.TokenIds;
+import io.vqrae.pipeline.config.JobConfig;
+import io.vqrae.pipeline.demo.SampleImages;
+import io.vqrae.pipeline.job.JobPlan;
+import io.vqrae.pipeline.kafka.InputWriter;
+import io.vqrae.pipeline.kafka.OutputReader;
+import io.vqrae.schemas.DeadLetterRecord;
+import io.vqrae.schemas.FeatureRecord;
+import io.vqrae.schemas.TokenRecord;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.apache.flink.util.FileUtils;
+
+/**
+ * The client side of a cluster run ({@code bin/smoke-cluster}): writes the demo's sample images to a job's
+ * input topic, and afterwards checks the job's committed outputs id by id.
+ *
+ * <pre>
+ * produce BOOTSTRAP MODEL_DIR TOPIC_SUFFIX SAMPLES IDS_FILE   writes the inputs, lists them in IDS_FILE, prints their count
+ * check   BOOTSTRAP MODEL_DIR TOPIC_SUFFIX IDS_FILE           prints "TOKENS FEATURES DEAD_LETTERS"; exit 3 on any mismatch
+ * </pre>
+ *
+ * Every good input must have exactly one token and one feature record with a full token grid, every broken
+ * one exactly one dead letter, and nothing else may be there.
+ */
+public final class SmokeClient {
+    private static final String GOOD = "good";
+    private static final String BROKEN = "bad";
+
+    private SmokeClient() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 5) {
+            System.err.println("usage: produce BOOTSTRAP MODEL_DIR TOPIC_SUFFIX SAMPLES IDS_FILE | check BOOTSTRAP MODEL_DIR TOPIC_SUFFIX IDS_FILE");
+            System.exit(2);
+        }
+        JobConfig config = config(args[1], args[2], args[3]);
+        switch (args[0]) {
+            case "produce" -> System.out.println(produce(config, Integer.parseInt(args[4]), Path.of(args[5])));
+            case "check" -> System.exit(check(config, Path.of(args[4])) ? 0 : 3);
+            default -> throw new IllegalArgumentException("unknown command " + args[0]);
+        }
+    }
+
+    /** The job's topics with {@code suffix}, as the cluster job is configured. */
+    static JobConfig config(String bootstrap, String modelDir, String suffix) {
+        return JobConfig.fromMap(Map.of(
+                "kafka.bootstrap-servers", bootstrap,
+                "model.dir", modelDir,
+                "kafka.topics.input", "vqrae.images" + suffix,
+                "kafka.topics.tokens", "vqrae.tokens" + suffix,
+                "kafka.topics.features", "vqrae.features" + suffix,
+                "kafka.topics.dead-letter", "vqrae.dead-letter" + suffix));
+    }
+
+    /** Creates the topics as the job would, writes the samples, and lists each id as good or broken. */
+    static int produce(JobConfig config, int samples, Path idsFile) throws Exception {
+        JobPlan.resolve(config);
+        Path dir = Files.createTempDirectory("smoke-images-");
+        List<String> lines = new ArrayList<>();
+        try {
+            SampleImages.write(dir, samples);
+            try (InputWriter writer = new InputWriter(config.kafka()); Stream<Path> files = Files.list(dir)) {
+                for (Path file : files.sorted().toList()) {
+                    String id = file.getFileName().toString();
+                    writer.send(id, Files.readAllBytes(file), file.toUri().toString());
+                    lines.add((SampleImages.isBroken(id) ? BROKEN : GOOD) + " " + id);
+                }
+            }
+        } finally {
+            FileUtils.deleteDirectory(dir.toFile());
+        }
+        Files.write(idsFile, lines);
+        return lines.size();
+    }
+
+    /** Reads the committed outputs and compares them with the ids written; prints the counts. */
+    static boolean check(JobConfig config, Path idsFile) throws IOException {
+        Set<String> good = new TreeSet<>();
+        Set<String> broken = new TreeSet<>();
+        for (String line : Files.readAllLines(idsFile)) {
+            String[] parts = line.split(" ", 2);
+            (parts[0].equals(GOOD) ? good : broken).add(parts[1]);
+        }
+        OutputReader.Outputs out = OutputReader.readCommitted(config.kafka(), Duration.ofSeconds(60));
+        List<String> tokens = out.tokens().stream().map(TokenRecord::getId).sorted().toList();
+        List<String> features = out.features().stream().map(FeatureRecord::getId).sorted().toList();
+        List<String> dead = out.deadLetters().stream().map(DeadLetterRecord::getId).map(String::valueOf).sorted().toList();
+        List<String> problems = new ArrayList<>();
+        if (!tokens.equals(List.copyOf(good))) {
+            problems.add("token ids " + tokens + " != good inputs " + good);
+        }
+        if (!features.equals(List.copyOf(good))) {
+            problems.add("feature ids " + features + " != good inputs " + good);
+        }
+        if (!dead.equals(List.copyOf(broken))) {
+            problems.add("dead-letter ids " + dead + " != broken inputs " + broken);
+        }
+        for (TokenRecord record : out.tokens()) {
+            int ids = TokenIds.decode(record.getTokenIds(), record.getDtype()).length;
+            if (ids != record.getGridHeight() * record.getGridWidth()) {
+                problems.add(record.getId() + " has " + ids + " token ids for a " + record.getGridHeight() + "x" + record.getGridWidth() + " grid");
+            }
+        }
+        for (DeadLetterRecord record : out.deadLetters()) {
+            System.err.println("  dead letter " + record.getId() + ": stage=" + record.getStage() + " reason=" + record.getReason());
+        }
+        problems.forEach(problem -> System.err.println("  MISMATCH: " + problem));
+        System.out.println(tokens.size() + " " + features.size() + " " + dead.size());
+        return problems.isEmpty();
+    }
+}
