@@ -62,6 +62,20 @@ public final class EncodedBatch {
         return (float) (sum / numTokens);
     }
 
+    /** Mean over image {@code i}'s tokens of each token feature's L2 norm (a tokenizer-health figure). */
+    public float meanFeatureNorm(int i) {
+        int from = checkIndex(i) * numTokens * featureDim;
+        double sum = 0;
+        for (int t = 0; t < numTokens; t++) {
+            double squares = 0;
+            for (int k = 0, row = from + t * featureDim; k < featureDim; k++) {
+                squares += (double) features[row + k] * features[row + k];
+            }
+            sum += Math.sqrt(squares);
+        }
+        return (float) (sum / numTokens);
+    }
+
     /** Semantic features of image {@code i} as float32 values, shape [N, d]. */
     public float[] featureValues(int i) {
         int from = checkIndex(i) * numTokens * featureDim;

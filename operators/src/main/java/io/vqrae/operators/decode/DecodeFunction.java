@@ -3,6 +3,7 @@ package io.vqrae.operators.decode;
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.operators.data.PreprocessedImage;
 import io.vqrae.operators.data.Rejection;
+import io.vqrae.operators.metrics.JobMetrics;
 import java.util.Objects;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
@@ -27,6 +28,7 @@ public final class DecodeFunction extends ProcessFunction<InputImage, Preprocess
     private final DecodeSpec spec;
 
     private transient ImagePreparer preparer;
+    private transient JobMetrics jobMetrics;
     private transient Counter decoded;
     private transient Counter rejected;
 
@@ -37,6 +39,7 @@ public final class DecodeFunction extends ProcessFunction<InputImage, Preprocess
     @Override
     public void open(OpenContext openContext) {
         preparer = new ImagePreparer(spec);
+        jobMetrics = JobMetrics.open(spec.metrics(), getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
         var metrics = getRuntimeContext().getMetricGroup().addGroup("vqrae").addGroup("decode");
         decoded = metrics.counter("imagesDecoded");
         rejected = metrics.counter("imagesRejected");
@@ -44,13 +47,24 @@ public final class DecodeFunction extends ProcessFunction<InputImage, Preprocess
 
     @Override
     public void processElement(InputImage input, Context ctx, Collector<PreprocessedImage> out) {
+        // Every input record reaches this stage once, readable or not: it counts what the pipeline consumed.
+        jobMetrics.consumed();
         ImagePreparer.Outcome outcome = preparer.prepare(input);
         if (outcome instanceof ImagePreparer.Prepared prepared) {
             decoded.inc();
+            jobMetrics.decoded(prepared.decodeNanos() + prepared.preprocessNanos());
             out.collect(prepared.image());
         } else if (outcome instanceof ImagePreparer.Rejected refused) {
             rejected.inc();
             ctx.output(REJECTED, refused.rejection());
         }
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (jobMetrics != null) {
+            jobMetrics.close();
+        }
+        super.close();
     }
 }

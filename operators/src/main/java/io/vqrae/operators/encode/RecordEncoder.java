@@ -5,6 +5,7 @@ import io.vqrae.operators.data.FeatureTensor;
 import io.vqrae.operators.data.Origin;
 import io.vqrae.operators.data.Rejection;
 import io.vqrae.operators.data.TokenizedImage;
+import io.vqrae.operators.metrics.JobMetrics;
 import io.vqrae.schemas.DeadLetterRecord;
 import io.vqrae.schemas.FailureStage;
 import io.vqrae.schemas.FeatureKind;
@@ -21,7 +22,7 @@ import java.util.Arrays;
 import java.util.Objects;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.streaming.api.functions.co.RichCoFlatMapFunction;
+import org.apache.flink.streaming.api.functions.co.CoProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
@@ -40,7 +41,7 @@ import org.apache.flink.util.Collector;
  * the end of {@code message}, and last the id, both as field and key (the source topic, partition and
  * offset still identify the input).
  */
-public final class RecordEncoder extends RichCoFlatMapFunction<TokenizedImage, Rejection, EncodedRecord> {
+public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejection, EncodedRecord> {
     private static final long serialVersionUID = 1L;
 
     /** Reason code for an image whose output record would not fit in the sink. */
@@ -53,6 +54,7 @@ public final class RecordEncoder extends RichCoFlatMapFunction<TokenizedImage, R
 
     private transient ModelManifest manifest;
     private transient TokenIdType tokenIdType;
+    private transient JobMetrics jobMetrics;
     private transient Counter oversizeRecords;
     private transient Counter trimmedDeadLetters;
 
@@ -63,6 +65,7 @@ public final class RecordEncoder extends RichCoFlatMapFunction<TokenizedImage, R
     @Override
     public void open(OpenContext openContext) {
         manifest = spec.manifest();
+        jobMetrics = JobMetrics.open(spec.metrics(), getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
         tokenIdType = TokenIds.typeFor(manifest.codebookSize());
         var metrics = getRuntimeContext().getMetricGroup().addGroup("vqrae").addGroup("encode");
         oversizeRecords = metrics.counter("oversizeRecords");
@@ -70,7 +73,16 @@ public final class RecordEncoder extends RichCoFlatMapFunction<TokenizedImage, R
     }
 
     @Override
-    public void flatMap1(TokenizedImage result, Collector<EncodedRecord> out) {
+    public void close() throws Exception {
+        if (jobMetrics != null) {
+            jobMetrics.close();
+        }
+        super.close();
+    }
+
+    @Override
+    public void processElement1(TokenizedImage result, Context ctx, Collector<EncodedRecord> out) {
+        long start = System.nanoTime();
         EncodedRecord tokens = new EncodedRecord(RecordKind.TOKENS, result.id(), bytes(tokenRecord(result)::toByteBuffer));
         EncodedRecord features = result.features() == null
                 ? null
@@ -80,18 +92,20 @@ public final class RecordEncoder extends RichCoFlatMapFunction<TokenizedImage, R
             oversizeRecords.inc();
             String message = tooLarge.kind() + " record of " + tooLarge.value().length + " bytes exceeds the sink's limit of "
                     + spec.limits().maxRecordBytes() + " bytes (minus " + RecordLimits.FRAMING_BYTES + " bytes framing)";
-            flatMap2(Rejection.withoutOriginal(result.id(), FailureStage.serialize, RECORD_TOO_LARGE, message, result.origin(),
-                    result.processedAtMillis()), out);
+            processElement2(Rejection.withoutOriginal(result.id(), FailureStage.serialize, RECORD_TOO_LARGE, message,
+                    result.origin(), result.processedAtMillis()), ctx, out);
             return;
         }
         out.collect(tokens);
         if (features != null) {
             out.collect(features);
         }
+        emitted(ctx, start);
     }
 
     @Override
-    public void flatMap2(Rejection rejection, Collector<EncodedRecord> out) {
+    public void processElement2(Rejection rejection, Context ctx, Collector<EncodedRecord> out) {
+        long start = System.nanoTime();
         Origin origin = rejection.origin();
         String message = rejection.message().length() <= MAX_MESSAGE_CHARS
                 ? rejection.message()
@@ -114,6 +128,15 @@ public final class RecordEncoder extends RichCoFlatMapFunction<TokenizedImage, R
             encoded = trimToFit(record, encoded);
         }
         out.collect(encoded);
+        jobMetrics.deadLetter(rejection.stage().name(), rejection.reason());
+        emitted(ctx, start);
+    }
+
+    /** End-to-end latency from the input record's timestamp (when the source gave one) and the encode time. */
+    private void emitted(Context ctx, long startNanos) {
+        Long inputTimestamp = ctx.timestamp();
+        Long latency = inputTimestamp == null ? null : System.currentTimeMillis() - inputTimestamp;
+        jobMetrics.emitted(latency, System.nanoTime() - startNanos);
     }
 
     /** Sheds {@code record}'s detail until it fits the sink (see the class comment for the order). */

@@ -1,15 +1,18 @@
 package io.vqrae.operators.tokenize;
 
 import io.vqrae.models.onnx.EncodedBatch;
+import io.vqrae.models.onnx.SessionConfig;
 import io.vqrae.models.onnx.TokenizerSession;
 import io.vqrae.operators.data.FeatureTensor;
 import io.vqrae.operators.data.PreprocessedImage;
 import io.vqrae.operators.data.Rejection;
 import io.vqrae.operators.data.TokenizedImage;
+import io.vqrae.operators.metrics.JobMetrics;
 import io.vqrae.operators.tokenize.TokenizerMetrics.FlushCause;
 import io.vqrae.schemas.FailureStage;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.ScheduledFuture;
 import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
@@ -54,8 +57,11 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
 
     private transient TokenizerSession session;
     private transient TokenizerMetrics metrics;
+    private transient JobMetrics jobMetrics;
     /** Buffered inputs as copies of their stream records, so each result can carry its input's timestamp. */
     private transient List<StreamRecord<PreprocessedImage>> buffer;
+    /** {@link System#nanoTime} at which each buffered input arrived, for the batch-wait histogram. */
+    private transient List<Long> arrivals;
     private transient ScheduledFuture<?> timer;
     /** Processing time by which the current buffer must be flushed; stale timers fire before it and are ignored. */
     private transient long deadline;
@@ -69,7 +75,11 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         super.open();
         metrics = new TokenizerMetrics(getMetricGroup());
         buffer = new ArrayList<>(spec.batching().maxSize());
-        session = TokenizerSession.open(spec.session(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask()));
+        arrivals = new ArrayList<>(spec.batching().maxSize());
+        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        session = TokenizerSession.open(spec.session(subtask));
+        jobMetrics = JobMetrics.open(spec.metrics(), subtask)
+                .withTokenizerHealth(spec.manifest(), SessionConfig.cpu(spec.manifest()));
     }
 
     @Override
@@ -80,6 +90,8 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         }
         // Copied because the runtime may reuse the StreamRecord instance for the next element.
         buffer.add(element.copy(element.getValue()));
+        arrivals.add(System.nanoTime());
+        jobMetrics.buffered(buffer.size());
         if (buffer.size() >= spec.batching().maxSize()) {
             flush(FlushCause.FULL);
         }
@@ -125,6 +137,10 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
                 session.close();
                 session = null;
             }
+            if (jobMetrics != null) {
+                jobMetrics.close();
+                jobMetrics = null;
+            }
         } finally {
             super.close();
         }
@@ -143,12 +159,19 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
     private void flush(FlushCause cause) {
         cancelTimer();
         List<StreamRecord<PreprocessedImage>> batch = List.copyOf(buffer);
+        long runStart = System.nanoTime();
+        for (long arrival : arrivals) {
+            jobMetrics.waited(runStart - arrival);
+        }
         buffer.clear();
+        arrivals.clear();
+        jobMetrics.buffered(0);
         metrics.flushCounter(cause).inc();
         metrics.batchSize.update(batch.size());
-        List<TokenizedImage> results;
+        Encoded results;
         try {
             results = tokenize(batch);
+            jobMetrics.batch(cause.name().toLowerCase(Locale.ROOT), batch.size(), results.inferenceNanos());
         } catch (IllegalArgumentException refused) {
             metrics.failedBatches.inc();
             LOG.warn("Encoder refused a batch of {}; retrying its images one by one", batch.size(), refused);
@@ -162,7 +185,7 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
 
     private void tokenizeAlone(StreamRecord<PreprocessedImage> record) {
         List<StreamRecord<PreprocessedImage>> alone = List.of(record);
-        List<TokenizedImage> result;
+        Encoded result;
         try {
             result = tokenize(alone);
         } catch (IllegalArgumentException refused) {
@@ -177,19 +200,30 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
     }
 
     /**
+     * A batch's results, with what the health metrics need besides them.
+     *
+     * @param results one per input, in order
+     * @param featureNorms each image's mean token-feature norm (0 when health tracking is off)
+     * @param inferenceNanos how long the encoder graph ran
+     */
+    private record Encoded(List<TokenizedImage> results, float[] featureNorms, long inferenceNanos) {}
+
+    /**
      * Runs the model and builds every result before any is emitted, so a failure part-way leaves nothing
      * emitted and the retry cannot duplicate an image.
      *
      * @throws IllegalArgumentException if the session refuses an image of the batch as model input
      */
-    private List<TokenizedImage> tokenize(List<StreamRecord<PreprocessedImage>> batch) {
+    private Encoded tokenize(List<StreamRecord<PreprocessedImage>> batch) {
         List<byte[]> pixels = new ArrayList<>(batch.size());
         for (StreamRecord<PreprocessedImage> record : batch) {
             pixels.add(record.getValue().chw());
         }
         long start = System.nanoTime();
         EncodedBatch encoded = session.encode(pixels);
-        metrics.encodeMillis.update((System.nanoTime() - start) / 1_000_000);
+        long inferenceNanos = System.nanoTime() - start;
+        metrics.encodeMillis.update(inferenceNanos / 1_000_000);
+        float[] featureNorms = new float[batch.size()];
         long now = System.currentTimeMillis();
         FeatureOutput output = spec.features();
         int[] shape = output.shape(spec.manifest());
@@ -204,14 +238,22 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
             results.add(new TokenizedImage(
                     image.id(), image.sha256(), image.origin(), encoded.tokenIds(i), encoded.meanQuantError(i), features,
                     now));
+            if (jobMetrics.tracksHealth()) {
+                featureNorms[i] = encoded.meanFeatureNorm(i);
+            }
         }
-        return results;
+        return new Encoded(results, featureNorms, inferenceNanos);
     }
 
-    /** Emits {@code results.get(i)} with the timestamp of {@code inputs.get(i)}. */
-    private void emit(List<StreamRecord<PreprocessedImage>> inputs, List<TokenizedImage> results) {
+    /** Emits each result with the timestamp of its input. */
+    private void emit(List<StreamRecord<PreprocessedImage>> inputs, Encoded encoded) {
+        List<TokenizedImage> results = encoded.results();
         for (int i = 0; i < results.size(); i++) {
-            output.collect(inputs.get(i).replace(results.get(i)));
+            TokenizedImage result = results.get(i);
+            // Read before replace(), which puts the result into the same StreamRecord.
+            byte[] chw = inputs.get(i).getValue().chw();
+            output.collect(inputs.get(i).replace(result));
+            jobMetrics.tokenizedImage(result.tokenIds(), result.meanQuantError(), encoded.featureNorms()[i], chw);
         }
         metrics.imagesTokenized.inc(results.size());
     }

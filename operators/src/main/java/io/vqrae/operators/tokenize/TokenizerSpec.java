@@ -3,6 +3,7 @@ package io.vqrae.operators.tokenize;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.ModelConfig;
 import io.vqrae.models.onnx.SessionConfig;
+import io.vqrae.operators.metrics.MetricsSpec;
 import java.io.Serializable;
 import java.util.Objects;
 
@@ -13,8 +14,9 @@ import java.util.Objects;
  * @param model where the model runs: provider, devices, threads
  * @param batching micro-batch bounds
  * @param features which features to emit and how
+ * @param metrics where the stage reports to Prometheus, and its health settings
  */
-public record TokenizerSpec(ModelManifest manifest, ModelConfig model, Batching batching, FeatureOutput features)
+public record TokenizerSpec(ModelManifest manifest, ModelConfig model, Batching batching, FeatureOutput features, MetricsSpec metrics)
         implements Serializable {
     private static final long serialVersionUID = 1L;
 
@@ -23,6 +25,7 @@ public record TokenizerSpec(ModelManifest manifest, ModelConfig model, Batching 
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(batching, "batching");
         Objects.requireNonNull(features, "features");
+        Objects.requireNonNull(metrics, "metrics");
     }
 
     /** The session of tokenizer subtask {@code subtaskIndex} (see {@link ModelConfig#session}). */

@@ -6,6 +6,9 @@ import io.vqrae.models.testing.TestPaths;
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.operators.data.Origin;
 import io.vqrae.operators.data.PreprocessedImage;
+import io.vqrae.operators.metrics.MetricLabels;
+import io.vqrae.operators.metrics.MetricsConfig;
+import io.vqrae.operators.metrics.MetricsSpec;
 import io.vqrae.schemas.FailureStage;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
@@ -68,7 +71,8 @@ class DecodeFunctionTest {
     }
 
     private static OneInputStreamOperatorTestHarness<InputImage, PreprocessedImage> harness() throws Exception {
-        DecodeSpec spec = new DecodeSpec(TestPaths.tinyManifest(), InputLimits.DEFAULT);
+        DecodeSpec spec = new DecodeSpec(TestPaths.tinyManifest(), InputLimits.DEFAULT,
+                new MetricsSpec(MetricsConfig.OFF, MetricLabels.of("test", TestPaths.tinyManifest())));
         var harness = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new DecodeFunction(spec)));
         harness.open();
         return harness;

@@ -20,7 +20,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.apache.flink.streaming.api.operators.co.CoStreamFlatMap;
+import io.vqrae.operators.metrics.MetricLabels;
+import io.vqrae.operators.metrics.MetricsConfig;
+import io.vqrae.operators.metrics.MetricsSpec;
+import org.apache.flink.streaming.api.operators.co.CoProcessOperator;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
@@ -136,8 +139,9 @@ class RecordEncoderTest {
 
     private static TwoInputStreamOperatorTestHarness<TokenizedImage, Rejection, EncodedRecord> harness(int maxRecordBytes)
             throws Exception {
-        EncoderSpec spec = new EncoderSpec(TestPaths.tinyManifest(), new RecordLimits(maxRecordBytes, maxRecordBytes));
-        var harness = new TwoInputStreamOperatorTestHarness<>(new CoStreamFlatMap<>(new RecordEncoder(spec)));
+        EncoderSpec spec = new EncoderSpec(TestPaths.tinyManifest(), new RecordLimits(maxRecordBytes, maxRecordBytes),
+                new MetricsSpec(MetricsConfig.OFF, MetricLabels.of("test", TestPaths.tinyManifest())));
+        var harness = new TwoInputStreamOperatorTestHarness<>(new CoProcessOperator<>(new RecordEncoder(spec)));
         harness.open();
         return harness;
     }

@@ -12,6 +12,9 @@ import io.vqrae.operators.data.Origin;
 import io.vqrae.operators.data.PreprocessedImage;
 import io.vqrae.operators.data.Rejection;
 import io.vqrae.operators.data.TokenizedImage;
+import io.vqrae.operators.metrics.MetricLabels;
+import io.vqrae.operators.metrics.MetricsConfig;
+import io.vqrae.operators.metrics.MetricsSpec;
 import io.vqrae.schemas.FailureStage;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -192,7 +195,8 @@ class BatchingTokenizerOperatorTest {
 
     private static TokenizerSpec spec(Batching batching, FeatureOutput features) {
         ModelConfig oneThread = new ModelConfig(MODEL_DIR.toString(), ExecutionProvider.CPU, List.of(0), 1);
-        return new TokenizerSpec(TestPaths.manifest(MODEL_DIR), oneThread, batching, features);
+        return new TokenizerSpec(TestPaths.manifest(MODEL_DIR), oneThread, batching, features,
+                new MetricsSpec(MetricsConfig.OFF, MetricLabels.of("test", TestPaths.manifest(MODEL_DIR))));
     }
 
     private static PreprocessedImage image(int i, Random random) {

@@ -3,6 +3,7 @@ package io.vqrae.pipeline.cli;
 import io.vqrae.pipeline.demo.DemoReport;
 import io.vqrae.pipeline.demo.DemoRunner;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -32,12 +33,20 @@ final class DemoCommand implements Callable<Integer> {
             description = "Reconstruction preview PNG: originals above decoder reconstructions (default: ${DEFAULT-VALUE}).")
     Path preview;
 
+    @Option(names = "--codebook-plot", paramLabel = "FILE", defaultValue = "out/demo-codebook.png",
+            description = "Codebook-usage plot PNG: each code's count, sorted (default: ${DEFAULT-VALUE}).")
+    Path codebookPlot;
+
     @Option(names = "--samples", paramLabel = "N", defaultValue = "24", description = "Generated samples when --images is not given (default: ${DEFAULT-VALUE}).")
     int samples;
 
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "Overrides a job config key, e.g. --set metrics.psnr-every=4 or --set batching.max-size=32 (repeatable).")
+    Map<String, String> overrides = new LinkedHashMap<>();
+
     @Override
     public Integer call() throws Exception {
-        DemoReport result = DemoRunner.run(new DemoRunner.Options(images, model, preview, samples, Map.of()));
+        DemoReport result = DemoRunner.run(new DemoRunner.Options(images, model, preview, codebookPlot, samples, overrides));
         System.out.print(result.summary());
         if (report != null) {
             result.writeJson(report);

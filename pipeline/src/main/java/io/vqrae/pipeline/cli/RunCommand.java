@@ -41,7 +41,7 @@ final class RunCommand implements Callable<Integer> {
         if (inputTopic != null) {
             options.put("kafka.topics.input", inputTopic);
         }
-        TokenizeJob job = new TokenizeJob(JobPlan.resolve(config.load(options)));
+        TokenizeJob job = new TokenizeJob(JobPlan.resolve(config.load(options), jobName));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         job.attach(env);
         env.execute(jobName);

@@ -11,9 +11,13 @@ import io.vqrae.operators.data.InputImage;
 import io.vqrae.operators.data.Origin;
 import io.vqrae.operators.decode.DecodeSpec;
 import io.vqrae.operators.decode.ImagePreparer;
+import io.vqrae.operators.metrics.MetricLabels;
+import io.vqrae.operators.metrics.MetricsConfig;
+import io.vqrae.operators.metrics.MetricsSpec;
 import io.vqrae.pipeline.config.ConfigException;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.job.JobPlan;
+import io.vqrae.pipeline.progress.Progress;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -23,7 +27,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -85,11 +89,13 @@ public final class TokenizeCommand implements Callable<Integer> {
         JobConfig jobConfig = jobConfig();
         List<Path> files = expand(inputs);
         ModelManifest manifest = JobPlan.loadModel(jobConfig);
-        ImagePreparer preparer = new ImagePreparer(new DecodeSpec(manifest, jobConfig.limits()));
+        ImagePreparer preparer = new ImagePreparer(new DecodeSpec(manifest, jobConfig.limits(),
+                new MetricsSpec(MetricsConfig.OFF, MetricLabels.of("tokenize", manifest))));
         int batchLimit = jobConfig.batching().maxSize();
         Summary summary = new Summary();
         long start = System.nanoTime();
-        try (TokenizerSession session = TokenizerSession.open(jobConfig.model().session(manifest, 0))) {
+        try (TokenizerSession session = TokenizerSession.open(jobConfig.model().session(manifest, 0));
+                Progress progress = Progress.start(err, files.size(), summary::handled, summary::rejectedCount)) {
             List<ImagePreparer.Prepared> batch = new ArrayList<>(batchLimit);
             List<Path> batchFiles = new ArrayList<>(batchLimit);
             for (Path file : files) {
@@ -114,10 +120,12 @@ public final class TokenizeCommand implements Callable<Integer> {
             if (!batch.isEmpty()) {
                 encode(session, batch, batchFiles, summary);
             }
-            summary.print(err, manifest, (System.nanoTime() - start) / 1e9);
         } catch (ModelLoadException e) {
             throw new ConfigException("model.dir", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+        summary.print(err, manifest, (System.nanoTime() - start) / 1e9);
         out.flush();
         return 0;
     }
@@ -161,7 +169,7 @@ public final class TokenizeCommand implements Callable<Integer> {
             timing.put("preprocess", round(p.preprocessNanos() / 1e6));
             timing.put("encode", round(encodeMsPerImage));
             print(line);
-            summary.tokenized++;
+            summary.tokenized = summary.tokenized + 1;
         }
         batch.clear();
         files.clear();
@@ -205,13 +213,22 @@ public final class TokenizeCommand implements Callable<Integer> {
         return files;
     }
 
+    /** Counts so far; read by the progress thread, written by the command's. */
     private static final class Summary {
-        int tokenized;
-        final Map<String, Integer> rejected = new TreeMap<>();
+        volatile int tokenized;
+        final Map<String, Integer> rejected = new ConcurrentSkipListMap<>();
+
+        long rejectedCount() {
+            return rejected.values().stream().mapToInt(Integer::intValue).sum();
+        }
+
+        long handled() {
+            return tokenized + rejectedCount();
+        }
 
         void print(PrintStream err, ModelManifest manifest, double seconds) {
-            int rejectedCount = rejected.values().stream().mapToInt(Integer::intValue).sum();
-            int total = tokenized + rejectedCount;
+            long rejectedCount = rejectedCount();
+            long total = tokenized + rejectedCount;
             err.printf("%d files: %d tokenized, %d rejected%s in %.2f s (%.1f images/s) with %s %s, %dx%d tokens%n",
                     total, tokenized, rejectedCount, rejected.isEmpty() ? "" : " " + rejected, seconds,
                     seconds > 0 ? tokenized / seconds : 0.0, manifest.modelId(), manifest.modelVersion(),

@@ -4,6 +4,7 @@ import io.vqrae.models.config.InvalidSettingException;
 import io.vqrae.models.onnx.ModelConfig;
 import io.vqrae.operators.decode.InputLimits;
 import io.vqrae.operators.encode.RecordLimits;
+import io.vqrae.operators.metrics.MetricsConfig;
 import io.vqrae.operators.tokenize.Batching;
 import io.vqrae.operators.tokenize.FeatureOutput;
 import java.nio.file.Path;
@@ -26,15 +27,16 @@ import java.util.Objects;
  * @param parallelism stage parallelism
  * @param limits input limits and how much of a rejected input a dead letter keeps
  * @param checkpoint checkpointing, which also commits the Kafka transactions
+ * @param metrics the Prometheus endpoint and tokenizer-health metrics
  */
 public record JobConfig(
         Kafka kafka, ModelConfig model, FeatureOutput features, Batching batching, Parallelism parallelism,
-        InputLimits limits, Checkpoint checkpoint) {
+        InputLimits limits, Checkpoint checkpoint, MetricsConfig metrics) {
 
     /** Every default of the job, in one place. */
     public static final JobConfig DEFAULTS = new JobConfig(
             Kafka.DEFAULT, ModelConfig.DEFAULT, FeatureOutput.DEFAULT, Batching.DEFAULT, Parallelism.DEFAULT,
-            InputLimits.DEFAULT, Checkpoint.DEFAULT);
+            InputLimits.DEFAULT, Checkpoint.DEFAULT, MetricsConfig.DEFAULT);
 
     public JobConfig {
         Objects.requireNonNull(kafka, "kafka");
@@ -44,6 +46,7 @@ public record JobConfig(
         Objects.requireNonNull(parallelism, "parallelism");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(checkpoint, "checkpoint");
+        Objects.requireNonNull(metrics, "metrics");
         if (kafka.transactionTimeout().compareTo(checkpoint.interval()) <= 0) {
             throw new InvalidSettingException("kafka.transaction-timeout", "must be longer than checkpoint.interval ("
                     + checkpoint.interval() + "), or transactions abort before they commit");

@@ -21,10 +21,14 @@ import java.util.TreeMap;
  * @param deadLetterRecords committed dead-letter records
  * @param deadLettersByReason dead letters per reason code
  * @param jobSeconds wall time of the Flink job, submission to finish
- * @param codebookUtilization distinct token ids in the run / codebook size
+ * @param codebook codebook usage over the committed token records
  * @param meanQuantError mean of the records' mean quantisation errors
+ * @param previewPsnr mean PSNR (dB) of the preview's reconstructions, or null without a preview
+ * @param sampledPsnr mean PSNR (dB) of the job's sampled reconstructions ({@code metrics.psnr-every}), or null
  * @param modelId model id from the manifest
  * @param previewFile the reconstruction preview written, or null
+ * @param codebookPlotFile the codebook-usage plot written, or null
+ * @param metricsPort the port the run's Prometheus endpoint used, or -1
  */
 public record DemoReport(
         int imagesIn,
@@ -33,10 +37,14 @@ public record DemoReport(
         int deadLetterRecords,
         SortedMap<String, Integer> deadLettersByReason,
         double jobSeconds,
-        double codebookUtilization,
+        CodebookUsage codebook,
         double meanQuantError,
+        Double previewPsnr,
+        Double sampledPsnr,
         String modelId,
-        Path previewFile) {
+        Path previewFile,
+        Path codebookPlotFile,
+        int metricsPort) {
 
     public DemoReport {
         deadLettersByReason = new TreeMap<>(deadLettersByReason);
@@ -56,10 +64,16 @@ public record DemoReport(
         json.put("dead_letter_reasons", deadLettersByReason);
         json.put("images_per_second", round(imagesPerSecond()));
         json.put("job_seconds", round(jobSeconds));
-        json.put("codebook_utilization", round(codebookUtilization));
+        json.put("codebook_utilization", round(codebook.utilization()));
+        json.put("codebook_used_codes", codebook.usedCodes());
+        json.put("codebook_dead_codes", codebook.deadCodes());
+        json.put("codebook_perplexity", round(codebook.perplexity()));
         json.put("mean_quant_error", round(meanQuantError));
+        json.put("preview_psnr_db", previewPsnr == null ? null : round(previewPsnr));
+        json.put("sampled_psnr_db", sampledPsnr == null ? null : round(sampledPsnr));
         json.put("model_id", modelId);
         json.put("preview_png", previewFile == null ? null : previewFile.toString());
+        json.put("codebook_png", codebookPlotFile == null ? null : codebookPlotFile.toString());
         return json;
     }
 
@@ -81,10 +95,20 @@ public record DemoReport(
         s.append(String.format(Locale.ROOT, "feature records:      %d%n", featureRecords));
         s.append(String.format(Locale.ROOT, "dead-letter records:  %d %s%n", deadLetterRecords, deadLettersByReason));
         s.append(String.format(Locale.ROOT, "throughput:           %.1f images/s (job %.1f s, incl. start-up)%n", imagesPerSecond(), jobSeconds));
-        s.append(String.format(Locale.ROOT, "codebook utilization: %.2f%% (%s)%n", 100 * codebookUtilization, modelId));
+        s.append(String.format(Locale.ROOT, "codebook utilization: %.2f%% (%s: %d of %d codes used, perplexity %.1f)%n",
+                100 * codebook.utilization(), modelId, codebook.usedCodes(), codebook.codebookSize(), codebook.perplexity()));
         s.append(String.format(Locale.ROOT, "mean quant error:     %.4f%n", meanQuantError));
+        if (previewPsnr != null) {
+            s.append(String.format(Locale.ROOT, "preview PSNR:         %.2f dB (mean of the preview's reconstructions)%n", previewPsnr));
+        }
+        if (sampledPsnr != null) {
+            s.append(String.format(Locale.ROOT, "sampled PSNR:         %.2f dB (metrics.psnr-every)%n", sampledPsnr));
+        }
         if (previewFile != null) {
             s.append(String.format(Locale.ROOT, "preview:              %s%n", previewFile));
+        }
+        if (codebookPlotFile != null) {
+            s.append(String.format(Locale.ROOT, "codebook plot:        %s%n", codebookPlotFile));
         }
         return s.toString();
     }

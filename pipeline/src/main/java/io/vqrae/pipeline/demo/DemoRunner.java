@@ -2,12 +2,14 @@ package io.vqrae.pipeline.demo;
 
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.operators.encode.TokenIds;
+import io.vqrae.operators.metrics.PipelineMetrics;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.embedded.EmbeddedKafka;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.job.TokenizeJob;
 import io.vqrae.pipeline.kafka.InputWriter;
 import io.vqrae.pipeline.kafka.OutputReader;
+import io.vqrae.pipeline.progress.Progress;
 import io.vqrae.schemas.DeadLetterRecord;
 import io.vqrae.schemas.TokenRecord;
 import java.io.IOException;
@@ -17,11 +19,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -40,6 +40,8 @@ public final class DemoRunner {
     private static final int BROKER_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
     private static final int PREVIEW_COLUMNS = 8;
     private static final Duration READ_TIMEOUT = Duration.ofMinutes(1);
+    /** The demo job's name, also the {@code job} label of its metrics. */
+    static final String JOB_NAME = "vqrae-demo";
 
     /**
      * What to run.
@@ -47,10 +49,12 @@ public final class DemoRunner {
      * @param imagesDir folder of images to load, or null for the generated samples
      * @param modelDir model directory
      * @param previewFile where the reconstruction preview PNG goes, or null for none
+     * @param codebookPlotFile where the codebook-usage plot PNG goes, or null for none
      * @param sampleCount how many good samples to generate when {@code imagesDir} is null
      * @param jobSettings extra dotted config keys for the job (e.g. {@code batching.max-size})
      */
-    public record Options(Path imagesDir, Path modelDir, Path previewFile, int sampleCount, Map<String, String> jobSettings) {
+    public record Options(Path imagesDir, Path modelDir, Path previewFile, Path codebookPlotFile, int sampleCount,
+            Map<String, String> jobSettings) {
         public Options {
             Objects.requireNonNull(modelDir, "modelDir");
             if (sampleCount < 1) {
@@ -80,7 +84,7 @@ public final class DemoRunner {
             settings.put("parallelism.decode", "2");
             settings.putAll(options.jobSettings());
             JobConfig config = JobConfig.fromMap(settings);
-            JobPlan plan = JobPlan.resolve(config);
+            JobPlan plan = JobPlan.resolve(config, JOB_NAME);
             TokenizeJob job = new TokenizeJob(plan);
 
             List<Path> files = listFiles(imagesDir);
@@ -95,44 +99,70 @@ public final class DemoRunner {
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism);
             job.attach(env);
             long start = System.nanoTime();
-            env.execute("vqrae-demo");
-            double jobSeconds = (System.nanoTime() - start) / 1e9;
-
-            OutputReader.Outputs outputs = OutputReader.readCommitted(config.kafka(), READ_TIMEOUT);
-            ModelManifest manifest = plan.manifest();
-            Set<Integer> usedCodes = new HashSet<>();
-            double quantErrorSum = 0;
-            for (TokenRecord record : outputs.tokens()) {
-                for (int id : TokenIds.decode(record.getTokenIds(), record.getDtype())) {
-                    usedCodes.add(id);
+            // The lease keeps this JVM's metrics endpoint up from before the job until the report is done.
+            try (PipelineMetrics.Lease metrics = PipelineMetrics.acquire(config.metrics())) {
+                if (PipelineMetrics.port() > 0) {
+                    LOG.info("Metrics at http://localhost:{}/metrics", PipelineMetrics.port());
                 }
-                quantErrorSum += record.getMeanQuantError();
+                try (Progress progress = Progress.start(System.err, files.size(),
+                        () -> (long) (PipelineMetrics.total("vqrae_images_tokenized", JOB_NAME) + PipelineMetrics.total("vqrae_dead_letters", JOB_NAME)),
+                        () -> (long) PipelineMetrics.total("vqrae_dead_letters", JOB_NAME))) {
+                    env.execute(JOB_NAME);
+                }
+                double jobSeconds = (System.nanoTime() - start) / 1e9;
+                return report(options, plan, files, imagesDir, jobSeconds);
             }
-            Map<String, Integer> reasons = new TreeMap<>();
-            for (DeadLetterRecord record : outputs.deadLetters()) {
-                reasons.merge(record.getReason(), 1, Integer::sum);
-            }
-            Path preview = null;
-            if (options.previewFile() != null && !outputs.tokens().isEmpty()) {
-                preview = options.previewFile();
-                PreviewWriter.write(manifest, previewPairs(imagesDir, outputs.tokens()), preview);
-            }
-            return new DemoReport(
-                    files.size(),
-                    outputs.tokens().size(),
-                    outputs.features().size(),
-                    outputs.deadLetters().size(),
-                    new TreeMap<>(reasons),
-                    jobSeconds,
-                    usedCodes.size() / (double) manifest.codebookSize(),
-                    outputs.tokens().isEmpty() ? 0 : quantErrorSum / outputs.tokens().size(),
-                    manifest.modelId(),
-                    preview);
         } finally {
             if (generated != null) {
                 FileUtils.deleteDirectory(generated.toFile());
             }
         }
+    }
+
+    private static DemoReport report(Options options, JobPlan plan, List<Path> files, Path imagesDir, double jobSeconds)
+            throws Exception {
+        JobConfig config = plan.config();
+        OutputReader.Outputs outputs = OutputReader.readCommitted(config.kafka(), READ_TIMEOUT);
+        ModelManifest manifest = plan.manifest();
+        long[] codeCounts = new long[manifest.codebookSize()];
+        double quantErrorSum = 0;
+        for (TokenRecord record : outputs.tokens()) {
+            for (int id : TokenIds.decode(record.getTokenIds(), record.getDtype())) {
+                codeCounts[id]++;
+            }
+            quantErrorSum += record.getMeanQuantError();
+        }
+        CodebookUsage usage = CodebookUsage.of(codeCounts);
+        Map<String, Integer> reasons = new TreeMap<>();
+        for (DeadLetterRecord record : outputs.deadLetters()) {
+            reasons.merge(record.getReason(), 1, Integer::sum);
+        }
+        Path preview = null;
+        Double previewPsnr = null;
+        if (options.previewFile() != null && !outputs.tokens().isEmpty()) {
+            preview = options.previewFile();
+            previewPsnr = PreviewWriter.write(manifest, previewPairs(imagesDir, outputs.tokens()), preview);
+        }
+        Path plot = null;
+        if (options.codebookPlotFile() != null && !outputs.tokens().isEmpty()) {
+            plot = options.codebookPlotFile();
+            CodebookPlot.write(codeCounts, manifest.modelId() + " " + manifest.modelVersion(), plot);
+        }
+        return new DemoReport(
+                files.size(),
+                outputs.tokens().size(),
+                outputs.features().size(),
+                outputs.deadLetters().size(),
+                new TreeMap<>(reasons),
+                jobSeconds,
+                usage,
+                outputs.tokens().isEmpty() ? 0 : quantErrorSum / outputs.tokens().size(),
+                previewPsnr,
+                PipelineMetrics.sampledPsnr(plan.metrics().labels()),
+                manifest.modelId(),
+                preview,
+                plot,
+                PipelineMetrics.port());
     }
 
     private static List<PreviewWriter.Pair> previewPairs(Path imagesDir, List<TokenRecord> tokens) throws IOException {

@@ -7,6 +7,7 @@ import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.DetokenizerSession;
 import io.vqrae.models.onnx.SessionConfig;
 import io.vqrae.models.preprocess.Preprocessor;
+import io.vqrae.models.quality.ImageQuality;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -29,7 +30,8 @@ final class PreviewWriter {
     /** One column of the grid: the original file bytes and the token ids read back from Kafka. */
     record Pair(byte[] original, int[] tokenIds) {}
 
-    static void write(ModelManifest manifest, List<Pair> pairs, Path file) throws IOException, ModelLoadException, ImageDecodeException {
+    /** Writes the grid and returns the mean PSNR (dB) of the reconstructions against their model-size inputs. */
+    static double write(ModelManifest manifest, List<Pair> pairs, Path file) throws IOException, ModelLoadException, ImageDecodeException {
         Preprocessor preprocessor = new Preprocessor(manifest.preprocessing());
         ImageDecoder decoder = manifest.imageDecoder().build();
         List<byte[]> originals = new ArrayList<>();
@@ -58,6 +60,11 @@ final class PreviewWriter {
         Path parent = file.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         ImageIO.write(grid, "png", file.toFile());
+        double psnrSum = 0;
+        for (int i = 0; i < n; i++) {
+            psnrSum += ImageQuality.psnr(originals.get(i), reconstructions.get(i));
+        }
+        return psnrSum / n;
     }
 
     /** Copies a uint8 [3, H, W] tensor into the grid at (x0, y0). */

@@ -5,6 +5,8 @@ import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.operators.decode.DecodeSpec;
 import io.vqrae.operators.encode.EncoderSpec;
 import io.vqrae.operators.encode.RecordLimits;
+import io.vqrae.operators.metrics.MetricLabels;
+import io.vqrae.operators.metrics.MetricsSpec;
 import io.vqrae.operators.tokenize.TokenizerSpec;
 import io.vqrae.pipeline.config.ConfigException;
 import io.vqrae.pipeline.config.JobConfig;
@@ -20,13 +22,15 @@ import java.util.Objects;
  * @param config the job's configuration
  * @param manifest the verified model
  * @param records the record limits, after topic provisioning
+ * @param jobName the Flink job name, which labels the job's metrics
  */
-public record JobPlan(JobConfig config, ModelManifest manifest, RecordLimits records) {
+public record JobPlan(JobConfig config, ModelManifest manifest, RecordLimits records, String jobName) {
 
     public JobPlan {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(manifest, "manifest");
         Objects.requireNonNull(records, "records");
+        Objects.requireNonNull(jobName, "jobName");
         int maxOriginal = records.maxOriginalBytes();
         if (config.limits().deadLetterMaxOriginalBytes() > maxOriginal) {
             throw new ConfigException("limits.dead-letter-max-original-bytes",
@@ -43,10 +47,10 @@ public record JobPlan(JobConfig config, ModelManifest manifest, RecordLimits rec
      * @throws ConfigException if the model directory or a limit is unusable
      * @throws io.vqrae.pipeline.kafka.KafkaUnreachableException if the Kafka cluster does not answer
      */
-    public static JobPlan resolve(JobConfig config) throws InterruptedException {
+    public static JobPlan resolve(JobConfig config, String jobName) throws InterruptedException {
         ModelManifest manifest = loadModel(config);
         RecordLimits wanted = RecordLimits.forModel(manifest, config.features(), config.limits(), config.kafka().maxRecordBytes());
-        return new JobPlan(config, manifest, TopicProvisioner.provision(config.kafka(), wanted));
+        return new JobPlan(config, manifest, TopicProvisioner.provision(config.kafka(), wanted), jobName);
     }
 
     /** The verified manifest of {@code config.model().dir()}; a bad model directory is a configuration error. */
@@ -58,15 +62,20 @@ public record JobPlan(JobConfig config, ModelManifest manifest, RecordLimits rec
         }
     }
 
+    /** The job's metrics settings and labels. */
+    public MetricsSpec metrics() {
+        return new MetricsSpec(config.metrics(), MetricLabels.of(jobName, manifest));
+    }
+
     public DecodeSpec decode() {
-        return new DecodeSpec(manifest, config.limits());
+        return new DecodeSpec(manifest, config.limits(), metrics());
     }
 
     public TokenizerSpec tokenizer() {
-        return new TokenizerSpec(manifest, config.model(), config.batching(), config.features());
+        return new TokenizerSpec(manifest, config.model(), config.batching(), config.features(), metrics());
     }
 
     public EncoderSpec encoder() {
-        return new EncoderSpec(manifest, records);
+        return new EncoderSpec(manifest, records, metrics());
     }
 }

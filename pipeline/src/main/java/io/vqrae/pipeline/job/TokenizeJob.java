@@ -10,6 +10,7 @@ import io.vqrae.operators.encode.RecordEncoder;
 import io.vqrae.operators.tokenize.BatchingTokenizerOperator;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.kafka.EncodedRecordSerializer;
+import io.vqrae.pipeline.kafka.ConsumerLagTracker;
 import io.vqrae.pipeline.kafka.ImageRecordDeserializer;
 import io.vqrae.pipeline.kafka.KafkaClients;
 import java.util.Objects;
@@ -52,6 +53,10 @@ public final class TokenizeJob {
         configure(env);
         DataStream<InputImage> images = env.fromSource(source(), WatermarkStrategy.noWatermarks(), "images")
                 .uid("kafka-source")
+                .setParallelism(config.parallelism().source())
+                .map(new ConsumerLagTracker(KafkaClients.properties(config.kafka()), plan.metrics()))
+                .name("consumer-lag")
+                .uid("consumer-lag")
                 .setParallelism(config.parallelism().source());
         process(images).sinkTo(sink()).name("outputs").uid("kafka-sink").setParallelism(config.parallelism().tokenizer());
     }
@@ -110,7 +115,7 @@ public final class TokenizeJob {
         DataStream<Rejection> rejected = decoded.getSideOutput(DecodeFunction.REJECTED)
                 .union(tokenized.getSideOutput(BatchingTokenizerOperator.REJECTED));
         return tokenized.connect(rejected)
-                .flatMap(new RecordEncoder(plan.encoder()))
+                .process(new RecordEncoder(plan.encoder()))
                 .returns(EncodedRecord.class)
                 .name("encode")
                 .uid("encode")
@@ -131,7 +136,7 @@ public final class TokenizeJob {
         return KafkaSink.<EncodedRecord>builder()
                 .setBootstrapServers(kafka.bootstrapServers())
                 .setKafkaProducerConfig(props)
-                .setRecordSerializer(new EncodedRecordSerializer(kafka.topics()))
+                .setRecordSerializer(new EncodedRecordSerializer(kafka.topics(), plan.metrics()))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(kafka.transactionalIdPrefix())
                 .build();

@@ -1,8 +1,11 @@
 package io.vqrae.pipeline.kafka;
 
 import io.vqrae.operators.encode.EncodedRecord;
+import io.vqrae.operators.metrics.JobMetrics;
+import io.vqrae.operators.metrics.MetricsSpec;
 import io.vqrae.pipeline.config.JobConfig;
 import java.nio.charset.StandardCharsets;
+import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -16,11 +19,20 @@ public final class EncodedRecordSerializer implements KafkaRecordSerializationSc
     private final String tokensTopic;
     private final String featuresTopic;
     private final String deadLetterTopic;
+    private final MetricsSpec metrics;
 
-    public EncodedRecordSerializer(JobConfig.Topics topics) {
+    private transient JobMetrics jobMetrics;
+
+    public EncodedRecordSerializer(JobConfig.Topics topics, MetricsSpec metrics) {
         this.tokensTopic = topics.tokens();
         this.featuresTopic = topics.features();
         this.deadLetterTopic = topics.deadLetter();
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void open(SerializationSchema.InitializationContext context, KafkaSinkContext sinkContext) {
+        jobMetrics = JobMetrics.withoutEndpoint(metrics, sinkContext.getParallelInstanceId());
     }
 
     @Override
@@ -31,6 +43,7 @@ public final class EncodedRecordSerializer implements KafkaRecordSerializationSc
             case DEAD_LETTER -> deadLetterTopic;
         };
         byte[] key = record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8);
+        jobMetrics.written(topic, (key == null ? 0 : key.length) + record.value().length);
         return new ProducerRecord<>(topic, null, timestamp, key, record.value());
     }
 }

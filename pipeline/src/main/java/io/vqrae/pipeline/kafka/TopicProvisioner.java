@@ -23,6 +23,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -135,7 +136,19 @@ public final class TopicProvisioner {
     private static Map<String, Integer> maxMessageBytes(Admin admin, List<String> topics)
             throws InterruptedException, ExecutionException {
         List<ConfigResource> resources = topics.stream().map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList();
-        Map<ConfigResource, Config> configs = admin.describeConfigs(resources).all().get();
+        Map<ConfigResource, Config> configs;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                configs = admin.describeConfigs(resources).all().get();
+                break;
+            } catch (ExecutionException e) {
+                // A topic created a moment ago may not have reached every broker's metadata yet.
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || attempt == 10) {
+                    throw e;
+                }
+                Thread.sleep(100L * attempt);
+            }
+        }
         Map<String, Integer> out = new HashMap<>();
         configs.forEach((resource, config) -> out.put(
                 resource.name(), Integer.parseInt(config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value())));

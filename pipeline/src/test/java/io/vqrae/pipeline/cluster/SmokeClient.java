@@ -65,7 +65,7 @@ public final class SmokeClient {
 
     /** Creates the topics as the job would, writes the samples, and lists each id as good or broken. */
     static int produce(JobConfig config, int samples, Path idsFile) throws Exception {
-        JobPlan.resolve(config);
+        JobPlan.resolve(config, "smoke");
         Path dir = Files.createTempDirectory("smoke-images-");
         List<String> lines = new ArrayList<>();
         try {

@@ -83,7 +83,7 @@ class TokenizeJobTest {
             good.put("photo-" + photo, TestPaths.testImageBytes(photo));
         }
         JobConfig config = config("counts", Map.of("batching.max-size", "4"));
-        TokenizeJob job = new TokenizeJob(JobPlan.resolve(config));
+        TokenizeJob job = new TokenizeJob(JobPlan.resolve(config, "tokenize-job-test"));
         try (InputWriter writer = new InputWriter(config.kafka())) {
             good.forEach((id, bytes) -> writer.send(id, bytes, null));
             bad.forEach((id, bytes) -> writer.send(id, bytes, null));
@@ -131,7 +131,7 @@ class TokenizeJobTest {
         // barrier or at end of input, so an image buffered across a checkpoint would be lost by the restart.
         JobConfig config = config("failover",
                 Map.of("checkpoint.interval", "300ms", "batching.max-size", "4", "batching.max-delay", "1h"));
-        TokenizeJob job = new TokenizeJob(JobPlan.resolve(config));
+        TokenizeJob job = new TokenizeJob(JobPlan.resolve(config, "tokenize-job-test"));
         List<String> ids = new ArrayList<>();
         try (InputWriter writer = new InputWriter(config.kafka())) {
             for (Path file : files(dir)) {

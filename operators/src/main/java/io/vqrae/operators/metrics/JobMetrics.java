@@ -1,0 +1,164 @@
+package io.vqrae.operators.metrics;
+
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
+import io.vqrae.models.manifest.ModelLoadException;
+import io.vqrae.models.manifest.ModelManifest;
+import io.vqrae.models.onnx.SessionConfig;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * One operator instance's view of the pipeline's Prometheus metrics ({@link PipelineMetrics}): the series
+ * of its job and subtask, resolved once, and a lease on the JVM's endpoint. Made in an operator's
+ * {@code open}, closed in its {@code close}.
+ */
+public final class JobMetrics implements AutoCloseable {
+    private static final double NANOS = 1e9;
+
+    private final MetricsSpec spec;
+    private final MetricLabels labels;
+    private final String subtask;
+    private final PipelineMetrics.Lease lease;
+    private final Map<String, CounterDataPoint> counters = new ConcurrentHashMap<>();
+    private CodebookHealth health;
+    private ReconstructionSampler sampler;
+    private long tokenized;
+
+    private JobMetrics(MetricsSpec spec, int subtask, boolean holdEndpoint) {
+        this.spec = spec;
+        this.labels = spec.labels();
+        this.subtask = Integer.toString(subtask);
+        this.lease = holdEndpoint ? PipelineMetrics.acquire(spec.config()) : null;
+        // Series exist from the start at 0, so rate() sees the first images as an increase (Prometheus does not
+        // count a series' first appearance as one).
+        counter("consumed", () -> PipelineMetrics.counter(PipelineMetrics.IMAGES_CONSUMED, labels, this.subtask));
+        counter("decoded", () -> PipelineMetrics.counter(PipelineMetrics.IMAGES_DECODED, labels, this.subtask));
+        counter("tokenized", () -> PipelineMetrics.counter(PipelineMetrics.IMAGES_TOKENIZED, labels, this.subtask));
+    }
+
+    /** For an operator with a lifecycle: its series, and a lease on the JVM's endpoint until {@link #close}. */
+    public static JobMetrics open(MetricsSpec spec, int subtask) {
+        return new JobMetrics(Objects.requireNonNull(spec, "spec"), subtask, true);
+    }
+
+    /**
+     * For code that is never closed (Kafka (de)serialization schemas have no close hook): the series only.
+     * Its values are served by the endpoint the operators in the same JVM hold.
+     */
+    public static JobMetrics withoutEndpoint(MetricsSpec spec, int subtask) {
+        return new JobMetrics(Objects.requireNonNull(spec, "spec"), subtask, false);
+    }
+
+    /**
+     * Turns on the tokenizer's health tracking (when {@code metrics.health}) and PSNR sampling (when
+     * {@code metrics.psnr-every} > 0, with a decoder session like {@code session} on the CPU).
+     */
+    public JobMetrics withTokenizerHealth(ModelManifest manifest, SessionConfig session) throws ModelLoadException {
+        if (spec.config().health()) {
+            health = PipelineMetrics.health(labels, manifest, spec.config().healthWindow());
+        }
+        if (spec.config().psnrEvery() > 0) {
+            sampler = new ReconstructionSampler(session, PipelineMetrics.histogram(PipelineMetrics.PSNR, labels),
+                    PipelineMetrics.counter(PipelineMetrics.PSNR_SKIPPED, labels));
+        }
+        return this;
+    }
+
+    /** Whether {@link #tokenizedImage} wants the feature norm (computing it costs a pass over the features). */
+    public boolean tracksHealth() {
+        return health != null;
+    }
+
+    public void consumed() {
+        counter("consumed", () -> PipelineMetrics.counter(PipelineMetrics.IMAGES_CONSUMED, labels, subtask)).inc();
+    }
+
+    public void decoded(long nanos) {
+        counter("decoded", () -> PipelineMetrics.counter(PipelineMetrics.IMAGES_DECODED, labels, subtask)).inc();
+        PipelineMetrics.histogram(PipelineMetrics.DECODE, labels).observe(nanos / NANOS);
+    }
+
+    /** A batch ran: why it was flushed, its size, how long the graph took. */
+    public void batch(String cause, int size, long inferenceNanos) {
+        counter("flush-" + cause, () -> PipelineMetrics.counter(PipelineMetrics.BATCH_FLUSHES, labels, cause)).inc();
+        PipelineMetrics.histogram(PipelineMetrics.BATCH_SIZE, labels).observe(size);
+        PipelineMetrics.histogram(PipelineMetrics.INFERENCE_BATCH, labels).observe(inferenceNanos / NANOS);
+        DistributionDataPoint perImage = PipelineMetrics.histogram(PipelineMetrics.INFERENCE_IMAGE, labels);
+        for (int i = 0; i < size; i++) {
+            perImage.observe(inferenceNanos / NANOS / size);
+        }
+    }
+
+    /** An image waited this long in the tokenizer's buffer before its batch ran. */
+    public void waited(long nanos) {
+        PipelineMetrics.histogram(PipelineMetrics.BATCH_WAIT, labels).observe(nanos / NANOS);
+    }
+
+    public void buffered(int images) {
+        gauge().set(images);
+    }
+
+    /**
+     * One image tokenized: counted, added to the health window, and every {@code psnr-every}-th offered for
+     * a reconstruction sample.
+     */
+    public void tokenizedImage(int[] tokenIds, float meanQuantError, float meanFeatureNorm, byte[] chw) {
+        counter("tokenized", () -> PipelineMetrics.counter(PipelineMetrics.IMAGES_TOKENIZED, labels, subtask)).inc();
+        if (health != null) {
+            health.add(tokenIds, meanQuantError, meanFeatureNorm);
+        }
+        tokenized++;
+        if (sampler != null && tokenized % spec.config().psnrEvery() == 0) {
+            sampler.offer(tokenIds, chw);
+        }
+    }
+
+    public void deadLetter(String stage, String reason) {
+        counter("dead-" + stage + "-" + reason, () -> PipelineMetrics.counter(PipelineMetrics.DEAD_LETTERS, labels, stage, reason)).inc();
+    }
+
+    /**
+     * An output left the encoder {@code latencyMillis} after its input record's timestamp (null when the
+     * source gave none; negative values, from clock skew, count as 0); the encode took {@code encodeNanos}.
+     */
+    public void emitted(Long latencyMillis, long encodeNanos) {
+        if (latencyMillis != null) {
+            PipelineMetrics.histogram(PipelineMetrics.END_TO_END, labels).observe(Math.max(0, latencyMillis) / 1e3);
+        }
+        PipelineMetrics.histogram(PipelineMetrics.ENCODE, labels).observe(encodeNanos / NANOS);
+    }
+
+    public void written(String topic, int bytes) {
+        counter("records-" + topic, () -> PipelineMetrics.counter(PipelineMetrics.RECORDS_WRITTEN, labels, topic)).inc();
+        counter("bytes-" + topic, () -> PipelineMetrics.counter(PipelineMetrics.BYTES_WRITTEN, labels, topic)).inc(bytes);
+    }
+
+    public void lag(String topic, int partition, long records) {
+        PipelineMetrics.gauge(PipelineMetrics.CONSUMER_LAG, labels, topic, Integer.toString(partition)).set(records);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        try {
+            if (sampler != null) {
+                sampler.close();
+            }
+        } finally {
+            if (lease != null) {
+                lease.close();
+            }
+        }
+    }
+
+    private GaugeDataPoint gauge() {
+        return PipelineMetrics.gauge(PipelineMetrics.BUFFERED_IMAGES, labels, subtask);
+    }
+
+    private CounterDataPoint counter(String key, Supplier<CounterDataPoint> make) {
+        return counters.computeIfAbsent(key, k -> make.get());
+    }
+}

@@ -1,0 +1,224 @@
+package io.vqrae.operators.metrics;
+
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.vqrae.models.manifest.ModelManifest;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pipeline's Prometheus metrics: one registry and one HTTP endpoint ({@code /metrics}) per JVM, shared by
+ * every operator instance in it, beside Flink's own metric groups. Histograms are classic (fixed buckets) so
+ * they add up across TaskManagers in PromQL, which Flink's summaries do not.
+ *
+ * <p>Each user {@link #acquire acquires} a lease and closes it when done; the endpoint starts with the first
+ * lease and stops with the last, so a finished job leaves no server behind on a TaskManager. A command that
+ * wants the endpoint to outlive its job (the demo, a test) holds a lease of its own.
+ *
+ * <p>Metrics never fail the job: a port range that is all taken leaves this JVM without an endpoint (logged).
+ */
+public final class PipelineMetrics {
+    private static final Logger LOG = LoggerFactory.getLogger(PipelineMetrics.class);
+
+    static final PrometheusRegistry REGISTRY = new PrometheusRegistry();
+
+    // ---- flow ----
+    static final Counter IMAGES_CONSUMED = counter("vqrae_images_consumed", "Input records read by the source, readable or not.", "subtask");
+    static final Counter IMAGES_DECODED = counter("vqrae_images_decoded", "Images decoded and preprocessed.", "subtask");
+    static final Counter IMAGES_TOKENIZED = counter("vqrae_images_tokenized", "Images the encoder graph tokenized.", "subtask");
+    static final Counter DEAD_LETTERS = counter("vqrae_dead_letters", "Dead-letter records emitted, by stage and reason.", "stage", "reason");
+    static final Counter RECORDS_WRITTEN = counter("vqrae_records_written", "Output records handed to the sink, by topic.", "topic");
+    static final Counter BYTES_WRITTEN = counter("vqrae_record_bytes_written", "Key and value bytes handed to the sink, by topic.", "topic");
+    static final Counter BATCH_FLUSHES = counter("vqrae_batch_flushes", "Tokenizer batches run, by what flushed them.", "cause");
+    static final Counter PSNR_SKIPPED = counter("vqrae_reconstruction_samples_skipped", "PSNR samples skipped because the decoder thread was busy.");
+    static final Gauge BUFFERED_IMAGES = Gauge.builder().name("vqrae_tokenizer_buffered_images")
+            .help("Images waiting in a tokenizer's batch.").labelNames(MetricLabels.names("subtask")).register(REGISTRY);
+    static final Gauge CONSUMER_LAG = Gauge.builder().name("vqrae_kafka_consumer_lag_records")
+            .help("Records between the last one read and the partition's last stable offset.")
+            .labelNames(MetricLabels.names("topic", "partition")).register(REGISTRY);
+
+    // ---- time ----
+    private static final double[] SECONDS = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600};
+    static final Histogram END_TO_END = histogram("vqrae_end_to_end_latency_seconds",
+            "From the input record's timestamp to its output record leaving the encoder.", SECONDS);
+    static final Histogram DECODE = histogram("vqrae_decode_seconds", "Decode and preprocess, per image.", SECONDS);
+    static final Histogram BATCH_WAIT = histogram("vqrae_batch_wait_seconds", "Time an image waited in the tokenizer's batch.", SECONDS);
+    static final Histogram INFERENCE_BATCH = histogram("vqrae_inference_batch_seconds", "Encoder graph run, per batch.", SECONDS);
+    static final Histogram INFERENCE_IMAGE = histogram("vqrae_inference_image_seconds", "Encoder graph run divided by the batch size.", SECONDS);
+    static final Histogram ENCODE = histogram("vqrae_encode_seconds", "Building and serializing an image's output records.", SECONDS);
+    static final Histogram BATCH_SIZE = histogram("vqrae_batch_size", "Images per encoder run.",
+            1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096);
+    static final Histogram PSNR = histogram("vqrae_reconstruction_psnr_db",
+            "PSNR of sampled decoder reconstructions against the model-size input.", 10, 12.5, 15, 17.5, 20, 22.5, 25, 27.5, 30, 35, 40, 50);
+
+    // ---- tokenizer health, read from the trackers at scrape time ----
+    private static final Map<MetricLabels, CodebookHealth> HEALTH = new ConcurrentHashMap<>();
+
+    static {
+        health("vqrae_codebook_window_images", "Images in the codebook-health window.", s -> (double) s.images());
+        health("vqrae_codebook_utilization_window_ratio", "Distinct token ids in the window / codebook size.", CodebookHealth.Snapshot::windowUtilization);
+        health("vqrae_codebook_utilization_run_ratio", "Distinct token ids since the job started / codebook size.", CodebookHealth.Snapshot::runUtilization);
+        health("vqrae_codebook_dead_codes", "Codes not used in the window.", s -> (double) s.deadCodes());
+        health("vqrae_codebook_usage_entropy_bits", "Entropy of the window's token-id distribution.", CodebookHealth.Snapshot::entropyBits);
+        health("vqrae_codebook_perplexity", "2^entropy: codes effectively in use in the window.", CodebookHealth.Snapshot::perplexity);
+        health("vqrae_quant_error_mean", "Mean quantisation error (graph output quant_error) over the window.", CodebookHealth.Snapshot::meanQuantError);
+        health("vqrae_feature_norm_mean", "Mean L2 norm of token features over the window.", CodebookHealth.Snapshot::meanFeatureNorm);
+    }
+
+    private static final Object LOCK = new Object();
+    private static int leases; // guarded by LOCK
+    private static HTTPServer server; // guarded by LOCK
+
+    private PipelineMetrics() {}
+
+    /**
+     * A lease on the JVM's metrics: starts the endpoint on the first port of {@code config.port()} that is free,
+     * unless one runs already. Close it when done.
+     */
+    public static Lease acquire(MetricsConfig config) {
+        synchronized (LOCK) {
+            if (leases++ == 0 && server == null && config.firstPort() > 0) {
+                server = start(config);
+            }
+            return new Lease();
+        }
+    }
+
+    /** The endpoint's port, or -1 when this JVM has none. */
+    public static int port() {
+        synchronized (LOCK) {
+            return server == null ? -1 : server.getPort();
+        }
+    }
+
+    /**
+     * The value of counter {@code name} (without {@code _total}) summed over all series of {@code job} in this
+     * JVM, for progress lines.
+     */
+    public static double total(String name, String job) {
+        return REGISTRY.scrape(name::equals).stream()
+                .flatMap(snapshot -> snapshot.getDataPoints().stream())
+                .filter(point -> job.equals(point.getLabels().get("job")))
+                .mapToDouble(point -> ((CounterSnapshot.CounterDataPointSnapshot) point).getValue())
+                .sum();
+    }
+
+    /** The codebook-health tracker of {@code labels}, made on first use for a codebook of {@code manifest}. */
+    static CodebookHealth health(MetricLabels labels, ModelManifest manifest, int window) {
+        return HEALTH.computeIfAbsent(labels, l -> new CodebookHealth(manifest.codebookSize(), window));
+    }
+
+    /** The health figures of {@code labels}' job, or null when it tracked none in this JVM. */
+    public static HealthFigures healthFigures(MetricLabels labels) {
+        CodebookHealth health = HEALTH.get(labels);
+        if (health == null) {
+            return null;
+        }
+        CodebookHealth.Snapshot s = health.snapshot();
+        return new HealthFigures(s.images(), s.windowUtilization(), s.runUtilization(), s.deadCodes(), s.perplexity(),
+                s.meanQuantError(), s.meanFeatureNorm());
+    }
+
+    /** Mean PSNR (dB) of the sampled reconstructions of {@code labels}' job in this JVM, or null when none were sampled. */
+    public static Double sampledPsnr(MetricLabels labels) {
+        return REGISTRY.scrape("vqrae_reconstruction_psnr_db"::equals).stream()
+                .flatMap(snapshot -> snapshot.getDataPoints().stream())
+                .map(point -> (HistogramSnapshot.HistogramDataPointSnapshot) point)
+                .filter(point -> point.getLabels().equals(Labels.of(MetricLabels.NAMES, labels.values())))
+                .filter(point -> point.getCount() > 0)
+                .map(point -> point.getSum() / point.getCount())
+                .findFirst().orElse(null);
+    }
+
+    /** The health figures a report shows. */
+    public record HealthFigures(int windowImages, double windowUtilization, double runUtilization, int deadCodes,
+            double perplexity, double meanQuantError, double meanFeatureNorm) {}
+
+    /** A share of the JVM's metrics endpoint; closing the last stops it. Idempotent. */
+    public static final class Lease implements AutoCloseable {
+        private boolean closed;
+
+        private Lease() {}
+
+        @Override
+        public void close() {
+            synchronized (LOCK) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                if (--leases == 0 && server != null) {
+                    server.stop();
+                    server = null;
+                    HEALTH.clear();
+                }
+            }
+        }
+    }
+
+    static CounterDataPoint counter(Counter counter, MetricLabels labels, String... more) {
+        return counter.labelValues(labels.values(more));
+    }
+
+    static DistributionDataPoint histogram(Histogram histogram, MetricLabels labels) {
+        return histogram.labelValues(labels.values());
+    }
+
+    static GaugeDataPoint gauge(Gauge gauge, MetricLabels labels, String... more) {
+        return gauge.labelValues(labels.values(more));
+    }
+
+    private static HTTPServer start(MetricsConfig config) {
+        for (int port = config.firstPort(); port <= config.lastPort(); port++) {
+            try {
+                HTTPServer started = HTTPServer.builder()
+                        .inetAddress(InetAddress.getByName("0.0.0.0"))
+                        .port(port)
+                        .registry(REGISTRY)
+                        .metricsHandlerPath("/metrics")
+                        .buildAndStart();
+                LOG.info("Prometheus metrics on port {} at /metrics", started.getPort());
+                return started;
+            } catch (IOException e) {
+                LOG.debug("Port {} is taken: {}", port, e.toString());
+            }
+        }
+        LOG.warn("No free port in {} for the Prometheus endpoint; this JVM serves no metrics", config.port());
+        return null;
+    }
+
+    private static Counter counter(String name, String help, String... labels) {
+        return Counter.builder().name(name).help(help).labelNames(MetricLabels.names(labels)).register(REGISTRY);
+    }
+
+    private static Histogram histogram(String name, String help, double... buckets) {
+        return Histogram.builder().name(name).help(help).classicOnly().classicUpperBounds(buckets)
+                .labelNames(MetricLabels.names()).register(REGISTRY);
+    }
+
+    private static void health(String name, String help, Function<CodebookHealth.Snapshot, Double> value) {
+        GaugeWithCallback.builder().name(name).help(help).labelNames(MetricLabels.names())
+                .callback(callback -> HEALTH.forEach((labels, health) -> {
+                    double v = value.apply(health.snapshot());
+                    if (!Double.isNaN(v)) {
+                        callback.call(v, labels.values());
+                    }
+                }))
+                .register(REGISTRY);
+    }
+}

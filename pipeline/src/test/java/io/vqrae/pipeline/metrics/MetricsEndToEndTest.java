@@ -1,0 +1,318 @@
+package io.vqrae.pipeline.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.vqrae.models.testing.TestPaths;
+import io.vqrae.operators.encode.TokenIds;
+import io.vqrae.operators.metrics.PipelineMetrics;
+import io.vqrae.pipeline.config.JobConfig;
+import io.vqrae.pipeline.demo.SampleImages;
+import io.vqrae.pipeline.embedded.EmbeddedKafka;
+import io.vqrae.pipeline.job.JobPlan;
+import io.vqrae.pipeline.job.TokenizeJob;
+import io.vqrae.pipeline.kafka.InputWriter;
+import io.vqrae.pipeline.kafka.KafkaClients;
+import io.vqrae.pipeline.kafka.OutputReader;
+import io.vqrae.schemas.TokenRecord;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real job (in-JVM broker + MiniCluster) with its Prometheus endpoint, scraped during and after the run,
+ * and a real Prometheus server (Debian's, installed by bin/setup) scraping it, against which every PromQL
+ * expression of the Grafana dashboard is evaluated.
+ */
+class MetricsEndToEndTest {
+    private static final String JOB = "metrics-e2e";
+    private static final int GOOD = 12;
+    private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{(.*)})? (\\S+)$");
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void metricsFollowFromTheInputAndEveryDashboardQueryAnswersOnARealPrometheus() throws Exception {
+        int metricsPort = freePort();
+        int prometheusPort = freePort();
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(64 * 1024 * 1024)) {
+            JobConfig config = JobConfig.fromMap(Map.ofEntries(
+                    Map.entry("model.dir", TestPaths.tinyModel().toString()),
+                    Map.entry("kafka.bootstrap-servers", kafka.bootstrapServers()),
+                    Map.entry("kafka.bounded", "true"),
+                    Map.entry("kafka.starting-offsets", "earliest"),
+                    Map.entry("kafka.topics.input", JOB + ".images"),
+                    Map.entry("kafka.topics.tokens", JOB + ".tokens"),
+                    Map.entry("kafka.topics.features", JOB + ".features"),
+                    Map.entry("kafka.topics.dead-letter", JOB + ".dead-letter"),
+                    Map.entry("kafka.transactional-id-prefix", JOB),
+                    Map.entry("checkpoint.interval", "1s"),
+                    Map.entry("parallelism.decode", "2"),
+                    Map.entry("batching.max-size", "4"),
+                    Map.entry("metrics.port", Integer.toString(metricsPort)),
+                    Map.entry("metrics.psnr-every", "3")));
+            JobPlan plan = JobPlan.resolve(config, JOB);
+            int sent = writeInputs(config);
+
+            try (PipelineMetrics.Lease lease = PipelineMetrics.acquire(config.metrics());
+                    PrometheusServer prometheus = PrometheusServer.start(temp, prometheusPort, metricsPort)) {
+                assertThat(PipelineMetrics.port()).isEqualTo(metricsPort);
+                Scraper scraper = new Scraper(metricsPort);
+                scraper.start();
+                StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2);
+                new TokenizeJob(plan).attach(env);
+                env.execute(JOB);
+                scraper.stop();
+                assertThat(scraper.scrapesWithTheJob.get()).as("scrapes during the run that showed the job").isPositive();
+
+                Map<String, Double> after = scrape(metricsPort);
+                double consumed = sum(after, "vqrae_images_consumed_total", Map.of());
+                double tokenized = sum(after, "vqrae_images_tokenized_total", Map.of());
+                double deadLetters = sum(after, "vqrae_dead_letters_total", Map.of());
+                assertThat(consumed).as("consumed == sent").isEqualTo(sent);
+                assertThat(tokenized).isEqualTo(GOOD);
+                assertThat(tokenized + deadLetters).as("tokenized + dead-lettered == consumed").isEqualTo(consumed);
+                assertThat(sum(after, "vqrae_dead_letters_total", Map.of("reason", "corrupt"))).isEqualTo(1);
+                assertThat(sum(after, "vqrae_dead_letters_total", Map.of("reason", "empty_input"))).isEqualTo(1);
+                assertThat(sum(after, "vqrae_dead_letters_total", Map.of("reason", "unsupported_format"))).isEqualTo(1);
+                assertThat(sum(after, "vqrae_dead_letters_total", Map.of("reason", "malformed_record", "stage", "source"))).isEqualTo(1);
+                assertThat(sum(after, "vqrae_inference_image_seconds_count", Map.of())).as("histogram _count == tokenized").isEqualTo(tokenized);
+                assertThat(sum(after, "vqrae_images_decoded_total", Map.of())).isEqualTo(GOOD);
+                assertThat(sum(after, "vqrae_decode_seconds_count", Map.of())).as("decode histogram _count == decoded").isEqualTo(GOOD);
+                assertThat(sum(after, "vqrae_end_to_end_latency_seconds_count", Map.of())).isEqualTo(consumed);
+                assertThat(sum(after, "vqrae_batch_size_sum", Map.of())).isEqualTo(tokenized);
+                assertThat(sum(after, "vqrae_records_written_total", Map.of("topic", JOB + ".tokens"))).isEqualTo(GOOD);
+                assertThat(sum(after, "vqrae_reconstruction_psnr_db_count", Map.of())
+                        + sum(after, "vqrae_reconstruction_samples_skipped_total", Map.of())).as("every 3rd image sampled or skipped")
+                        .isEqualTo(GOOD / 3);
+
+                // Window utilisation equals what the committed outputs show.
+                Set<Integer> ids = new HashSet<>();
+                for (TokenRecord record : OutputReader.readCommitted(config.kafka(), Duration.ofSeconds(60)).tokens()) {
+                    for (int id : TokenIds.decode(record.getTokenIds(), record.getDtype())) {
+                        ids.add(id);
+                    }
+                }
+                double expected = ids.size() / (double) plan.manifest().codebookSize();
+                assertThat(sum(after, "vqrae_codebook_utilization_window_ratio", Map.of())).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-12));
+                assertThat(sum(after, "vqrae_codebook_dead_codes", Map.of())).isEqualTo(plan.manifest().codebookSize() - ids.size());
+                assertThat(sum(after, "vqrae_codebook_perplexity", Map.of())).isBetween(1.0, (double) ids.size());
+
+                // A real Prometheus scraped the run: every dashboard expression answers with at least one series.
+                prometheus.awaitValue("sum(vqrae_images_tokenized_total{job=\"" + JOB + "\"})", tokenized);
+                List<String> expressions = dashboardExpressions();
+                assertThat(expressions).hasSizeGreaterThanOrEqualTo(20);
+                for (String expression : expressions) {
+                    String query = expression.replace("$__rate_interval", "1m").replace("$job", JOB);
+                    JsonNode result = prometheus.query(query);
+                    assertThat(result.size()).as("series of: " + query).isPositive();
+                    if (expression.startsWith("sum(rate(vqrae_images_tokenized_total")) {
+                        assertThat(result.get(0).get("value").get(1).asDouble()).as("throughput").isPositive();
+                    }
+                }
+            }
+        }
+    }
+
+    private static int writeInputs(JobConfig config) throws Exception {
+        Path dir = Files.createTempDirectory("metrics-e2e-");
+        SampleImages.write(dir, GOOD);
+        int sent = 0;
+        try (InputWriter writer = new InputWriter(config.kafka()); Stream<Path> files = Files.list(dir)) {
+            for (Path file : files.sorted().toList()) {
+                writer.send(file.getFileName().toString(), Files.readAllBytes(file), null);
+                sent++;
+            }
+        }
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
+                KafkaClients.properties(config.kafka()), new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(config.kafka().topics().input(), "raw".getBytes(StandardCharsets.UTF_8),
+                    "not an ImageRecord".getBytes(StandardCharsets.UTF_8))).get();
+            sent++;
+        }
+        return sent;
+    }
+
+    /** Every PromQL expression of deploy/grafana/vqrae.json. */
+    static List<String> dashboardExpressions() throws IOException {
+        JsonNode dashboard = JSON.readTree(TestPaths.root().resolve("deploy/grafana/vqrae.json").toFile());
+        List<String> out = new ArrayList<>();
+        for (JsonNode panel : dashboard.get("panels")) {
+            for (JsonNode target : panel.get("targets")) {
+                out.add(target.get("expr").asText());
+            }
+        }
+        return out;
+    }
+
+    /** The endpoint's samples of the test's job, by series ({@code name{labels}}). */
+    static Map<String, Double> scrape(int port) throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        Map<String, Double> samples = new HashMap<>();
+        for (String line : response.body().split("\n")) {
+            Matcher m = SAMPLE.matcher(line);
+            if (!line.startsWith("#") && m.matches() && m.group(3) != null && m.group(3).contains("job=\"" + JOB + "\"")) {
+                samples.put(m.group(1) + "{" + m.group(3) + "}", Double.parseDouble(m.group(4)));
+            }
+        }
+        return samples;
+    }
+
+    /** The sum over the series of {@code name} whose labels include {@code labels}. */
+    static double sum(Map<String, Double> samples, String name, Map<String, String> labels) {
+        return samples.entrySet().stream()
+                .filter(e -> e.getKey().startsWith(name + "{"))
+                .filter(e -> labels.entrySet().stream().allMatch(l -> e.getKey().contains(l.getKey() + "=\"" + l.getValue() + "\"")))
+                .mapToDouble(Map.Entry::getValue).sum();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** Scrapes the endpoint while the job runs. */
+    private static final class Scraper {
+        final AtomicInteger scrapesWithTheJob = new AtomicInteger();
+        private final Thread thread;
+        private volatile boolean running = true;
+
+        Scraper(int port) {
+            thread = new Thread(() -> {
+                while (running) {
+                    try {
+                        if (!scrape(port).isEmpty()) {
+                            scrapesWithTheJob.incrementAndGet();
+                        }
+                        Thread.sleep(300);
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (Exception e) {
+                        // Counted by the assertion on scrapesWithTheJob.
+                    }
+                }
+            }, "scraper");
+        }
+
+        void start() {
+            thread.start();
+        }
+
+        void stop() throws InterruptedException {
+            running = false;
+            thread.join();
+        }
+    }
+
+    /** Debian's Prometheus on a loopback port, scraping the endpoint every 250 ms with deploy/prometheus/prometheus.yml. */
+    private static final class PrometheusServer implements AutoCloseable {
+        private final Process process;
+        private final int port;
+
+        private PrometheusServer(Process process, int port) {
+            this.process = process;
+            this.port = port;
+        }
+
+        static PrometheusServer start(Path dir, int port, int metricsPort) throws Exception {
+            YAMLMapper yaml = new YAMLMapper();
+            ObjectNode config = (ObjectNode) yaml.readTree(TestPaths.root().resolve("deploy/prometheus/prometheus.yml").toFile());
+            // Fast scrapes, so a job of a few seconds leaves several samples of each counter.
+            ((ObjectNode) config.get("global")).put("scrape_interval", "250ms");
+            ObjectNode scrape = (ObjectNode) config.get("scrape_configs").get(0);
+            ((ObjectNode) scrape.get("static_configs").get(0)).putArray("targets").add("127.0.0.1:" + metricsPort);
+            Path file = dir.resolve("prometheus.yml");
+            yaml.writeValue(file.toFile(), config);
+            Process check = new ProcessBuilder("promtool", "check", "config", file.toString()).redirectErrorStream(true).start();
+            String checkOutput = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(check.waitFor()).as("promtool check config: " + checkOutput).isZero();
+            Process process = new ProcessBuilder("prometheus", "--config.file=" + file,
+                    "--storage.tsdb.path=" + dir.resolve("tsdb"), "--web.listen-address=127.0.0.1:" + port)
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+            PrometheusServer server = new PrometheusServer(process, port);
+            server.awaitReady();
+            return server;
+        }
+
+        JsonNode query(String promql) throws Exception {
+            URI uri = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
+            JsonNode body = JSON.readTree(HTTP.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body());
+            assertThat(body.get("status").asText()).as(promql + ": " + body).isEqualTo("success");
+            return body.get("data").get("result");
+        }
+
+        void awaitValue(String promql, double value) throws Exception {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline) {
+                JsonNode result = query(promql);
+                if (result.size() > 0 && result.get(0).get("value").get(1).asDouble() == value) {
+                    return;
+                }
+                Thread.sleep(500);
+            }
+            throw new AssertionError("Prometheus never saw " + promql + " == " + value);
+        }
+
+        private void awaitReady() throws Exception {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline) {
+                try {
+                    if (HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/-/ready")).build(),
+                            HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
+                        return;
+                    }
+                } catch (IOException notYet) {
+                    // starting
+                }
+                if (!process.isAlive()) {
+                    throw new IllegalStateException("prometheus exited with " + process.exitValue());
+                }
+                Thread.sleep(200);
+            }
+            throw new IllegalStateException("prometheus not ready within 30 s");
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+}
