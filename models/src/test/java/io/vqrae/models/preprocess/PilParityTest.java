@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vqrae.models.image.DecodedImage;
 import io.vqrae.models.image.ImageDecodeException;
 import io.vqrae.models.image.ImageDecoder;
-import io.vqrae.models.testing.Npy;
+import io.vqrae.models.npy.Npy;
 import io.vqrae.models.testing.PythonReference;
 import io.vqrae.models.testing.TestPaths;
 import java.io.IOException;

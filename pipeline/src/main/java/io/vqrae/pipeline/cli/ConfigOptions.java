@@ -26,8 +26,16 @@ final class ConfigOptions {
         return file == null ? JobConfig.fromMap(settings) : JobConfig.load(file, settings);
     }
 
-    /** Whether {@code key} is set by {@code --config} or {@code --set} (the file is not read here: any file counts). */
-    boolean mayConfigure(String key) {
-        return file != null || overrides.containsKey(key);
+    /**
+     * As {@link #load(Map)}, for a command that runs a model locally: {@code model} (its {@code --model}
+     * option) sets {@code model.dir}; without it and without a config that may set it, the shipped tiny model
+     * of this checkout is used, wherever the command is started from.
+     */
+    JobConfig load(Map<String, String> commandOptions, Path model) {
+        Map<String, String> options = new LinkedHashMap<>(commandOptions);
+        if (model != null || (file == null && !overrides.containsKey("model.dir"))) {
+            options.put("model.dir", (model != null ? model : CliDefaults.modelDir()).toString());
+        }
+        return load(options);
     }
 }

@@ -133,9 +133,6 @@ public final class TokenizeCommand implements Callable<Integer> {
     /** The job's configuration with this command's options applied as the keys they stand for. */
     private JobConfig jobConfig() {
         Map<String, String> options = new LinkedHashMap<>();
-        if (model != null || !config.mayConfigure("model.dir")) {
-            options.put("model.dir", (model != null ? model : CliDefaults.modelDir()).toString());
-        }
         if (batchSize != null) {
             options.put("batching.max-size", batchSize.toString());
         }
@@ -145,7 +142,7 @@ public final class TokenizeCommand implements Callable<Integer> {
         if (provider != null) {
             options.put("model.provider", provider.name());
         }
-        return config.load(options);
+        return config.load(options, model);
     }
 
     private void encode(TokenizerSession session, List<ImagePreparer.Prepared> batch, List<Path> files, Summary summary) {

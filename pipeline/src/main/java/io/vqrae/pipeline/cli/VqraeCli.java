@@ -24,7 +24,8 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         versionProvider = VqraeCli.Version.class,
         description = "Images to VQRAE tokens and semantic features.",
-        subcommands = {DemoCommand.class, RunCommand.class, TokenizeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, RunCommand.class, TokenizeCommand.class, ReconstructCommand.class,
+            DetokenizeCommand.class, CommandLine.HelpCommand.class})
 public final class VqraeCli {
     /** Exit code of a usage or configuration error. */
     static final int USAGE_ERROR = 2;

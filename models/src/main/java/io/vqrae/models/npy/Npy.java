@@ -1,4 +1,4 @@
-package io.vqrae.models.testing;
+package io.vqrae.models.npy;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -11,8 +11,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads and writes NumPy {@code .npy} files (format 1.0, C order, little-endian) for exchanging arrays
- * with the Python reference. Only the dtypes the parity tests use: uint8, int64, float32.
+ * Reads and writes NumPy {@code .npy} arrays (format 1.0, C order, little-endian): what the Python
+ * reference exchanges with the parity tests, and the {@code .tokens.npy} files of WebDataset-style token
+ * corpora (LlamaGen's layout). Written by hand because the format is a 10-line header plus raw data, and
+ * no well-kept Java library for it is on Maven Central. Dtypes: uint8, uint16, uint32, int64, float32.
  */
 public record Npy(String dtype, long[] shape, ByteBuffer data) {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -22,6 +24,18 @@ public record Npy(String dtype, long[] shape, ByteBuffer data) {
 
     public static Npy uint8(byte[] values, long... shape) {
         return new Npy("|u1", shape, ByteBuffer.wrap(values).order(ByteOrder.LITTLE_ENDIAN));
+    }
+
+    /** Token ids as uint16 (each must be below 65536), the layout of {@code .tokens.npy} files. */
+    public static Npy uint16(int[] values, long... shape) {
+        ByteBuffer data = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+        for (int v : values) {
+            if (v < 0 || v > 0xffff) {
+                throw new IllegalArgumentException("Value " + v + " does not fit uint16");
+            }
+            data.putShort((short) v);
+        }
+        return new Npy("<u2", shape, data.flip());
     }
 
     public static Npy int64(int[] values, long... shape) {
@@ -56,6 +70,29 @@ public record Npy(String dtype, long[] shape, ByteBuffer data) {
         return out;
     }
 
+    /** Integer ids of an unsigned 16- or 32-bit or signed 64-bit array (token ids), row-major. */
+    public int[] ids() {
+        ByteBuffer in = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        return switch (dtype) {
+            case "<u2" -> {
+                int[] out = new int[in.remaining() / 2];
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = Short.toUnsignedInt(in.getShort());
+                }
+                yield out;
+            }
+            case "<u4" -> {
+                int[] out = new int[in.remaining() / 4];
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = Math.toIntExact(Integer.toUnsignedLong(in.getInt()));
+                }
+                yield out;
+            }
+            case "<i8" -> int64AsInt();
+            default -> throw new IllegalStateException("Array has dtype " + dtype + ", not uint16, uint32 or int64 ids");
+        };
+    }
+
     private void expect(String wanted) {
         if (!dtype.equals(wanted)) {
             throw new IllegalStateException("Array has dtype " + dtype + ", expected " + wanted);
@@ -81,11 +118,19 @@ public record Npy(String dtype, long[] shape, ByteBuffer data) {
     }
 
     public static Npy read(Path file) throws IOException {
-        ByteBuffer in = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        return read(Files.readAllBytes(file), file.toString());
+    }
+
+    /** Parses the bytes of a {@code .npy} file; {@code name} goes into error messages. */
+    public static Npy read(byte[] bytes, String name) throws IOException {
+        ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         byte[] magic = new byte[MAGIC.length];
+        if (bytes.length < MAGIC.length + 4) {
+            throw new IOException(name + " is not a .npy file");
+        }
         in.get(magic);
         if (!Arrays.equals(magic, MAGIC)) {
-            throw new IOException(file + " is not a .npy file");
+            throw new IOException(name + " is not a .npy file");
         }
         int major = in.get();
         in.get();
@@ -93,19 +138,19 @@ public record Npy(String dtype, long[] shape, ByteBuffer data) {
         byte[] headerBytes = new byte[headerLength];
         in.get(headerBytes);
         String header = new String(headerBytes, StandardCharsets.US_ASCII);
-        String dtype = group(DESCR, header, file);
-        if (group(ORDER, header, file).equals("True")) {
-            throw new IOException(file + " is in Fortran order");
+        String dtype = group(DESCR, header, name);
+        if (group(ORDER, header, name).equals("True")) {
+            throw new IOException(name + " is in Fortran order");
         }
-        long[] shape = Arrays.stream(group(SHAPE, header, file).split(","))
+        long[] shape = Arrays.stream(group(SHAPE, header, name).split(","))
                 .map(String::trim).filter(s -> !s.isEmpty()).mapToLong(Long::parseLong).toArray();
         return new Npy(dtype, shape, in.slice().order(ByteOrder.LITTLE_ENDIAN));
     }
 
-    private static String group(Pattern pattern, String header, Path file) throws IOException {
+    private static String group(Pattern pattern, String header, String name) throws IOException {
         Matcher m = pattern.matcher(header);
         if (!m.find()) {
-            throw new IOException(file + ": no " + pattern + " in header " + header);
+            throw new IOException(name + ": no " + pattern + " in header " + header);
         }
         return m.group(1);
     }
