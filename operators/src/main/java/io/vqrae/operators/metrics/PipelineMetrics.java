@@ -7,6 +7,7 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.core.metrics.StatefulMetric;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -15,6 +16,7 @@ import io.prometheus.metrics.model.snapshots.Labels;
 import io.vqrae.models.manifest.ModelManifest;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -65,6 +67,10 @@ public final class PipelineMetrics {
             1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096);
     static final Histogram PSNR = histogram("vqrae_reconstruction_psnr_db",
             "PSNR of sampled decoder reconstructions against the model-size input.", 10, 12.5, 15, 17.5, 20, 22.5, 25, 27.5, 30, 35, 40, 50);
+
+    private static final List<StatefulMetric<?, ?>> STATEFUL = List.of(IMAGES_CONSUMED, IMAGES_DECODED, IMAGES_TOKENIZED,
+            DEAD_LETTERS, RECORDS_WRITTEN, BYTES_WRITTEN, BATCH_FLUSHES, PSNR_SKIPPED, BUFFERED_IMAGES, CONSUMER_LAG,
+            END_TO_END, DECODE, BATCH_WAIT, INFERENCE_BATCH, INFERENCE_IMAGE, ENCODE, BATCH_SIZE, PSNR);
 
     // ---- tokenizer health, read from the trackers at scrape time ----
     private static final Map<MetricLabels, CodebookHealth> HEALTH = new ConcurrentHashMap<>();
@@ -162,10 +168,15 @@ public final class PipelineMetrics {
                     return;
                 }
                 closed = true;
-                if (--leases == 0 && server != null) {
-                    server.stop();
-                    server = null;
+                if (--leases == 0) {
+                    if (server != null) {
+                        server.stop();
+                        server = null;
+                    }
+                    // No job runs here any more: drop its series and health windows, so a TaskManager that
+                    // runs job after job does not keep every finished job's series and windows.
                     HEALTH.clear();
+                    STATEFUL.forEach(StatefulMetric::clear);
                 }
             }
         }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.vqrae.models.testing.TestPaths;
 import io.vqrae.operators.encode.TokenIds;
+import io.vqrae.operators.metrics.JobMetrics;
 import io.vqrae.operators.metrics.PipelineMetrics;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.demo.SampleImages;
@@ -87,8 +88,12 @@ class MetricsEndToEndTest {
             int sent = writeInputs(config);
 
             try (PipelineMetrics.Lease lease = PipelineMetrics.acquire(config.metrics());
-                    PrometheusServer prometheus = PrometheusServer.start(temp, prometheusPort, metricsPort)) {
+                    PrometheusServer prometheus = PrometheusServer.start(temp, prometheusPort, metricsPort);
+                    JobMetrics opened = JobMetrics.open(plan.metrics(), 0)) {
                 assertThat(PipelineMetrics.port()).isEqualTo(metricsPort);
+                // What an operator's open does: the job's counters exist at 0. Prometheus must have seen them
+                // there before the job runs, or a job faster than a scrape leaves no increase for rate().
+                prometheus.awaitValue("sum(vqrae_images_tokenized_total{job=\"" + JOB + "\"})", 0);
                 Scraper scraper = new Scraper(metricsPort);
                 scraper.start();
                 StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2);
@@ -132,6 +137,7 @@ class MetricsEndToEndTest {
 
                 // A real Prometheus scraped the run: every dashboard expression answers with at least one series.
                 prometheus.awaitValue("sum(vqrae_images_tokenized_total{job=\"" + JOB + "\"})", tokenized);
+                Thread.sleep(1_000); // a few more scrapes, so every series has two samples for rate()
                 List<String> expressions = dashboardExpressions();
                 assertThat(expressions).hasSizeGreaterThanOrEqualTo(20);
                 for (String expression : expressions) {
