@@ -28,8 +28,8 @@ def test_safetensors_round_trip_loads_into_model(tiny_model, tiny_config, tmp_pa
     header = json.loads(raw[8:8 + header_len])
     assert header_len % 8 == 0 and header["__metadata__"] == {"format": "pt"}
     entry = header["quantize.embedding.weight"]
-    assert entry["dtype"] == "F32" and entry["shape"] == [1024, 256]
-    assert entry["data_offsets"][1] - entry["data_offsets"][0] == 1024 * 256 * 4
+    assert entry["dtype"] == "F32" and entry["shape"] == [256, 256]
+    assert entry["data_offsets"][1] - entry["data_offsets"][0] == 256 * 256 * 4
     model = load_weights(VQRAE(tiny_config), path)
     _assert_same_state(model, tiny_model.state_dict())
 

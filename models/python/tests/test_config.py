@@ -31,8 +31,8 @@ def test_tiny_preset():
     config = get_config("tiny")
     assert (config.image_size, config.patch_size, config.grid_size) == (256, 16, 16)
     assert (config.width, config.depth, config.heads, config.mlp_dim) == (128, 2, 4, 512)
-    assert (config.codebook_size, config.code_dim) == (1024, 256)
-    assert (config.decoder_width, config.decoder_depth, config.decoder_heads, config.decoder_mlp_dim) == (128, 2, 4, 512)
+    assert (config.codebook_size, config.code_dim) == (256, 256)
+    assert (config.decoder_width, config.decoder_depth, config.decoder_heads, config.decoder_mlp_dim) == (128, 4, 4, 512)
     assert (config.resize_filter, config.crop) == ("bilinear", "none")
 
 

@@ -12,12 +12,15 @@ from onnx import TensorProto, numpy_helper
 
 from vqrae.checkpoint import read_safetensors, save_safetensors
 from vqrae.export import export, main as export_main
-from vqrae.reference import main as reference_main
+from vqrae.config import get_config
+from vqrae.metrics import psnr
+from vqrae.reference import load_model, main as reference_main
 
 import onnx_eval  # tests/onnx_eval.py: NumPy interpreter for the exported graphs
 
 ROOT = Path(__file__).resolve().parents[3]
 COMMITTED = ROOT / "models" / "tiny"
+TRAINED_MIN_PSNR = 16.0  # dB on synthetic smooth images (see test_committed_tiny_model_is_trained)
 MANIFEST_KEYS = {
     "format_version", "model_id", "model_version", "config", "codebook_size", "code_dim", "token_grid",
     "num_tokens", "feature_dim", "image_size", "preprocessing", "codebook_sha256", "graphs",
@@ -95,7 +98,7 @@ def test_manifest_fields_and_hashes(exported, tiny_model):
     assert manifest["format_version"] == 1
     assert (manifest["model_id"], manifest["model_version"]) == ("vqrae-tiny", "0.1.0")
     assert manifest["config"] == tiny_model.config.to_dict()
-    assert (manifest["codebook_size"], manifest["code_dim"], manifest["feature_dim"]) == (1024, 256, 128)
+    assert (manifest["codebook_size"], manifest["code_dim"], manifest["feature_dim"]) == (256, 256, 128)
     assert (manifest["token_grid"], manifest["num_tokens"], manifest["image_size"]) == ([16, 16], 256, [256, 256])
     assert manifest["preprocessing"] == {
         "size": [256, 256], "filter": "bilinear", "crop": "none",
@@ -148,28 +151,50 @@ def test_fp16_graphs(exported_fp16):
     assert casts["features"] == TensorProto.FLOAT  # float32 output under its original name
     fp32_shapes = {tuple(t.dims) for t in encoder.initializer if t.data_type == TensorProto.FLOAT}
     # the quantizer branch (quant_proj and the codebook search) stays float32
-    assert (1024,) in fp32_shapes and ((1024, 256) in fp32_shapes or (256, 1024) in fp32_shapes)
+    assert (256,) in fp32_shapes and (256, 256) in fp32_shapes
     decoder = onnx.load(str(out / "decoder.fp16.onnx")).graph
     assert all(t.data_type != TensorProto.FLOAT for t in decoder.initializer)
 
 
-def test_committed_tiny_artifacts_match_a_fresh_export(exported):
-    out, fresh = exported
+def test_committed_tiny_artifacts_are_an_export_of_their_weights(tmp_path):
+    """models/tiny is the trained tiny model (vqrae.train): its graphs and manifest are what
+    vqrae.export writes for its weights.safetensors."""
     committed = json.loads((COMMITTED / "manifest.json").read_text())
-    assert committed["config"] == fresh["config"]
-    assert committed["codebook_sha256"] == fresh["codebook_sha256"]
+    assert (committed["model_id"], committed["model_version"]) == ("vqrae-tiny", "0.2.0")
+    assert committed["config"] == get_config("tiny").to_dict()
+    model = load_model(COMMITTED)  # also checks codebook_sha256 against the weights
+    fresh = export(model, tmp_path, committed["model_id"], committed["model_version"])
+    strip = lambda m: {**m, "graphs": {r: {k: v for k, v in e.items() if k != "sha256"} for r, e in m["graphs"].items()}}
+    assert strip(committed) == strip(fresh)
     committed_weights = read_safetensors(COMMITTED / "weights.safetensors")
-    fresh_weights = read_safetensors(out / "weights.safetensors")
+    fresh_weights = read_safetensors(tmp_path / "weights.safetensors")
     assert list(committed_weights) == list(fresh_weights)
     assert all(torch.equal(committed_weights[k], fresh_weights[k]) for k in fresh_weights)
     for role, entry in committed["graphs"].items():
         assert entry["sha256"] == _sha256(COMMITTED / entry["file"])
-        model = onnx.load(str(COMMITTED / entry["file"]))
-        assert {p.key: p.value for p in model.metadata_props}["vqrae.codebook_sha256"] == fresh["codebook_sha256"]
-        fresh_model = onnx.load(str(out / entry["file"]))
-        assert len(model.graph.initializer) == len(fresh_model.graph.initializer)
-        for a, b in zip(model.graph.initializer, fresh_model.graph.initializer):
+        graph = onnx.load(str(COMMITTED / entry["file"]))
+        assert {p.key: p.value for p in graph.metadata_props} == {
+            "vqrae.model_id": "vqrae-tiny", "vqrae.model_version": "0.2.0",
+            "vqrae.codebook_sha256": fresh["codebook_sha256"], "vqrae.graph": role,
+        }
+        fresh_graph = onnx.load(str(tmp_path / entry["file"]))
+        assert len(graph.graph.initializer) == len(fresh_graph.graph.initializer)
+        for a, b in zip(graph.graph.initializer, fresh_graph.graph.initializer):
             assert a.name == b.name and np.array_equal(numpy_helper.to_array(a), numpy_helper.to_array(b))
+
+
+def test_committed_tiny_model_is_trained(tiny_model, test_pixels):
+    """The committed weights reconstruct smooth images (the seed-0 initialisation does not)."""
+    trained = load_model(COMMITTED)
+    smooth = test_pixels[:3]  # gradient, ellipses, blurred noise
+    with torch.no_grad():
+        ids = trained.encode(smooth)[1]
+        recon = trained.decode(ids)
+        random_recon = tiny_model.decode(tiny_model.encode(smooth)[1])
+    trained_psnr, random_psnr = psnr(recon, smooth), psnr(random_recon, smooth)
+    assert float(trained_psnr.min()) > TRAINED_MIN_PSNR, trained_psnr
+    assert float(trained_psnr.mean()) > float(random_psnr.mean()) + 5.0, (trained_psnr, random_psnr)
+    assert len(torch.unique(ids)) >= 40
 
 
 def test_export_cli_rejects_bad_checkpoint(tmp_path, tiny_model, capsys):
@@ -207,7 +232,7 @@ def test_reference_cli_errors(exported, tmp_path):
     )
     assert result.returncode == 1
     assert "dtype float32, expected uint8" in result.stderr
-    np.save(tmp_path / "ids.npy", np.full((1, 256), 1024, np.int64))
+    np.save(tmp_path / "ids.npy", np.full((1, 256), 256, np.int64))
     assert reference_main(["decode", "--model-dir", str(out), "--input", str(tmp_path / "ids.npy"), "--out-dir", str(tmp_path / "o")]) == 1
     assert reference_main(["decode", "--model-dir", str(tmp_path), "--input", str(tmp_path / "ids.npy"), "--out-dir", str(tmp_path / "o")]) == 1
 

@@ -40,7 +40,7 @@ def test_encode_decode_shapes_and_dtypes(tiny_model, test_pixels):
     assert features.shape == (4, 256, 128) and features.dtype == torch.float32
     assert token_ids.shape == (4, 256) and token_ids.dtype == torch.int64
     assert error.shape == (4, 256) and error.dtype == torch.float32
-    assert int(token_ids.min()) >= 0 and int(token_ids.max()) < 1024
+    assert int(token_ids.min()) >= 0 and int(token_ids.max()) < 256
     assert float(error.min()) >= 0.0
     assert pixels.shape == (4, 3, 256, 256) and pixels.dtype == torch.uint8
     # features are the post-LayerNorm output: zero mean, unit variance per token
@@ -48,7 +48,7 @@ def test_encode_decode_shapes_and_dtypes(tiny_model, test_pixels):
 
 
 def test_decode_looks_up_effective_codebook_not_stored(tiny_model):
-    token_ids = torch.arange(256).view(1, 256) * 4
+    token_ids = torch.arange(256).view(1, 256)
     codebook = tiny_model.effective_codebook()
     assert not torch.allclose(codebook, tiny_model.quantize.embedding.weight, atol=1e-3)
     with torch.no_grad():
@@ -62,8 +62,8 @@ def test_tiny_codebook_is_used_diversely(tiny_model, test_pixels):
         token_ids = tiny_model.encode(test_pixels)[1]
     per_image = [len(torch.unique(ids)) for ids in token_ids]
     # gradient, ellipses (flat regions), blurred noise, white noise
-    assert per_image[0] >= 40 and per_image[1] >= 10 and per_image[2] >= 120 and per_image[3] >= 120
-    assert len(torch.unique(token_ids)) >= 300
+    assert per_image[0] >= 25 and per_image[1] >= 10 and per_image[2] >= 100 and per_image[3] >= 100
+    assert len(torch.unique(token_ids)) >= 150
 
 
 def test_quantize_from_last_layer_changes_quantizer_input(tiny_model, test_pixels):

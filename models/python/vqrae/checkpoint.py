@@ -11,6 +11,7 @@ The key layout (see ``models/README.md``) is the ``VQRAE`` module's own ``state_
 """
 
 import json
+import math
 import struct
 from collections import OrderedDict
 from pathlib import Path
@@ -201,3 +202,67 @@ def load_weights(model: torch.nn.Module, source: Union[PathLike, Mapping[str, Te
     check_state_dict(state, model.config)
     model.load_state_dict(state, strict=True)
     return model
+
+
+# --- pretrained SigLIP / SigLIP2 vision encoders (Hugging Face layout) --------------------------------
+
+ENCODER_PREFIX = "vision_model."
+# Keys of a Hugging Face SigLIP/SigLIP2 checkpoint that VQRAE does not use: the attention-pooling head,
+# the text tower and the contrastive scale of a full SiglipModel, and the persisted position ids.
+_IGNORED_PREFIXES = ("vision_model.head.", "text_model.", "logit_scale", "logit_bias", "vision_model.embeddings.position_ids")
+
+
+def map_hf_vision_state(state: Mapping[str, Tensor], config: VQRAEConfig) -> Tuple["OrderedDict[str, Tensor]", List[str]]:
+    """Map a Hugging Face ``SiglipVisionModel``/``Siglip2VisionModel`` (or full ``SiglipModel``) state dict
+    onto the encoder keys of the VQRAE layout (``vision_model.*``, the same names).
+
+    * Keys may carry the ``vision_model.`` prefix or not (a bare ``SiglipVisionTransformer``).
+    * SigLIP2's patch embedding is a Linear over flattened ``(row, column, channel)`` patches,
+      ``[d, p*p*3]``; it becomes the Conv2d weight ``[d, 3, p, p]`` of SigLIP (the same function).
+    * A square position table of another grid (SigLIP2's 16x16 for a 32x32 model) is resized as
+      Siglip2 does at run time: bilinear, ``align_corners=False``, antialiased.
+    * The pooling head, a text tower, ``logit_scale``/``logit_bias`` and ``position_ids`` are ignored and
+      returned as the second value; any other key, a missing encoder key or a shape that cannot be
+      mapped raises :class:`CheckpointMismatchError` listing all of them.
+    """
+    want = OrderedDict((k, v) for k, v in expected_shapes(config).items() if k.startswith(ENCODER_PREFIX))
+    normalised: "OrderedDict[str, Tensor]" = OrderedDict()
+    for key, value in state.items():
+        name = key if key.startswith(ENCODER_PREFIX) or key.startswith(("text_model.", "logit_")) else ENCODER_PREFIX + key
+        normalised[name] = value
+    ignored = sorted(k for k in normalised if k.startswith(_IGNORED_PREFIXES))
+    mapped: "OrderedDict[str, Tensor]" = OrderedDict()
+    for key, value in normalised.items():
+        if key in ignored:
+            continue
+        value = value.float()
+        shape = want.get(key)
+        if shape is not None and tuple(value.shape) != shape:
+            if key.endswith("patch_embedding.weight") and value.ndim == 2 and len(shape) == 4:
+                d, c, p, _ = shape
+                if tuple(value.shape) == (d, p * p * c):
+                    value = value.reshape(d, p, p, c).permute(0, 3, 1, 2).contiguous()
+            elif key.endswith("position_embedding.weight") and value.ndim == 2 and value.shape[1] == shape[1]:
+                have, need = math.isqrt(value.shape[0]), math.isqrt(shape[0])
+                if have * have == value.shape[0] and need * need == shape[0]:
+                    grid = value.reshape(have, have, -1).permute(2, 0, 1).unsqueeze(0)
+                    grid = torch.nn.functional.interpolate(grid, size=(need, need), mode="bilinear",
+                                                           align_corners=False, antialias=True)
+                    value = grid.squeeze(0).permute(1, 2, 0).reshape(need * need, -1).contiguous()
+        mapped[key] = value
+    missing = [k for k in want if k not in mapped]
+    unexpected = sorted(k for k in mapped if k not in want)
+    mismatched = [(k, tuple(mapped[k].shape), want[k]) for k in want if k in mapped and tuple(mapped[k].shape) != want[k]]
+    if missing or unexpected or mismatched:
+        raise CheckpointMismatchError(missing, unexpected, mismatched)
+    return mapped, ignored
+
+
+def load_encoder_checkpoint(model: torch.nn.Module, source: Union[PathLike, Mapping[str, Tensor]]) -> List[str]:
+    """Load SigLIP/SigLIP2 vision weights (Hugging Face layout, see :func:`map_hf_vision_state`) into
+    ``model.vision_model``; the quantizer and decoder are left as they are. Returns the ignored keys."""
+    state = source if isinstance(source, Mapping) else load_checkpoint(source)
+    mapped, ignored = map_hf_vision_state(state, model.config)
+    prefix = len(ENCODER_PREFIX)
+    model.vision_model.load_state_dict(OrderedDict((k[prefix:], v) for k, v in mapped.items()), strict=True)
+    return ignored

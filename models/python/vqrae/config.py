@@ -135,8 +135,9 @@ PRESETS: Dict[str, VQRAEConfig] = {
         depth=2,
         heads=4,
         mlp_dim=512,
-        codebook_size=1024,
+        codebook_size=256,
         code_dim=256,
+        decoder_depth=4,
     ),
 }
 

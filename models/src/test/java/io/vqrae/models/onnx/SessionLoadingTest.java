@@ -60,7 +60,8 @@ class SessionLoadingTest {
         assertThat(m.gridWidth()).isEqualTo(16);
         assertThat(m.numTokens()).isEqualTo(256);
         assertThat(m.imageBytes()).isEqualTo(3 * 256 * 256);
-        assertThat(m.codebookSize()).isEqualTo(1024);
+        assertThat(m.codebookSize()).isEqualTo(256);
+        assertThat(m.modelVersion()).isEqualTo("0.2.0");
         assertThat(m.graphs()).containsKeys("encoder", "decoder");
     }
 

@@ -163,6 +163,6 @@ class RecordEncoderTest {
     }
 
     private static int tokenId(int t) {
-        return (t * 37) % 1024;
+        return (t * 37) % TestPaths.tinyManifest().codebookSize();
     }
 }
