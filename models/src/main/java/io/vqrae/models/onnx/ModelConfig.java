@@ -34,10 +34,6 @@ public record ModelConfig(String dir, ExecutionProvider provider, List<Integer> 
         InvalidSettingException.requireBetween("intra-op-threads", intraOpThreads, 0, Integer.MAX_VALUE);
     }
 
-    /** The same settings for the model in {@code dir}. */
-    public ModelConfig withDir(String dir) {
-        return new ModelConfig(dir, provider, deviceIds, intraOpThreads);
-    }
 
     /** Loads the manifest in {@link #dir()} and checks each graph against its SHA-256 (see {@link ModelManifest#loadVerified}). */
     public ModelManifest loadManifest() throws ModelLoadException {

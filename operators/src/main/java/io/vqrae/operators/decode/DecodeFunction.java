@@ -38,7 +38,7 @@ public final class DecodeFunction extends ProcessFunction<InputImage, Preprocess
 
     @Override
     public void open(OpenContext openContext) {
-        preparer = new ImagePreparer(spec);
+        preparer = new ImagePreparer(spec.manifest(), spec.limits());
         jobMetrics = JobMetrics.open(spec.metrics(), getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
         var metrics = getRuntimeContext().getMetricGroup().addGroup("vqrae").addGroup("decode");
         decoded = metrics.counter("imagesDecoded");

@@ -3,6 +3,7 @@ package io.vqrae.operators.decode;
 import io.vqrae.models.image.DecodedImage;
 import io.vqrae.models.image.ImageDecodeException;
 import io.vqrae.models.image.ImageDecoder;
+import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.preprocess.Preprocessor;
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.operators.data.PreprocessedImage;
@@ -16,8 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one path from an input's bytes to the model's uint8 [3, H, W] input, with the limits and reason codes
- * of {@link DecodeSpec}: the job's decode stage ({@link DecodeFunction}) and {@code vqrae tokenize} both go
+ * The one path from an input's bytes to the model's uint8 [3, H, W] input, with the job's limits and reason
+ * codes: the job's decode stage ({@link DecodeFunction}) and {@code vqrae tokenize} both go
  * through it, so they accept, reject and preprocess alike.
  *
  * <p>Never throws for bad input: anything wrong with an input becomes a {@link Rejected} with a stable
@@ -35,18 +36,19 @@ public final class ImagePreparer {
      */
     public static final String DECODER_ERROR = "decoder_error";
 
-    private final DecodeSpec spec;
+    private final InputLimits limits;
     private final ImageDecoder decoder;
     private final Preprocessor preprocessor;
     private final MessageDigest sha256;
 
-    public ImagePreparer(DecodeSpec spec) {
-        this.spec = Objects.requireNonNull(spec, "spec");
-        this.decoder = spec.manifest().imageDecoder()
-                .maxPixels(spec.limits().maxPixels())
-                .maxInputBytes(spec.limits().maxImageBytes())
+    /** Decodes for {@code manifest}'s model (its preprocessing and alpha background) within {@code limits}. */
+    public ImagePreparer(ModelManifest manifest, InputLimits limits) {
+        this.limits = Objects.requireNonNull(limits, "limits");
+        this.decoder = manifest.imageDecoder()
+                .maxPixels(limits.maxPixels())
+                .maxInputBytes(limits.maxImageBytes())
                 .build();
-        this.preprocessor = new Preprocessor(spec.manifest().preprocessing());
+        this.preprocessor = new Preprocessor(manifest.preprocessing());
         try {
             this.sha256 = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -100,7 +102,7 @@ public final class ImagePreparer {
     private Rejected reject(InputImage input, FailureStage stage, String reason, String message) {
         byte[] payload = input.payload() == null ? new byte[0] : input.payload();
         return new Rejected(Rejection.withOriginal(
-                input.id(), stage, reason, String.valueOf(message), payload, spec.limits().deadLetterMaxOriginalBytes(),
+                input.id(), stage, reason, String.valueOf(message), payload, limits.deadLetterMaxOriginalBytes(),
                 input.origin(), System.currentTimeMillis()));
     }
 }

@@ -23,6 +23,19 @@ public final class JobMetrics implements AutoCloseable {
     private final MetricLabels labels;
     private final String subtask;
     private final PipelineMetrics.Lease lease;
+    // The series of fixed labels, resolved once; only those labelled by a value (cause, reason, topic) go
+    // through the map.
+    private final CounterDataPoint consumed;
+    private final CounterDataPoint decoded;
+    private final CounterDataPoint tokenizedImages;
+    private final DistributionDataPoint decodeSeconds;
+    private final DistributionDataPoint batchSize;
+    private final DistributionDataPoint inferenceBatchSeconds;
+    private final DistributionDataPoint inferenceImageSeconds;
+    private final DistributionDataPoint batchWaitSeconds;
+    private final DistributionDataPoint endToEndSeconds;
+    private final DistributionDataPoint encodeSeconds;
+    private final GaugeDataPoint buffered;
     private final Map<String, CounterDataPoint> counters = new ConcurrentHashMap<>();
     private CodebookHealth health;
     private ReconstructionSampler sampler;
@@ -33,11 +46,19 @@ public final class JobMetrics implements AutoCloseable {
         this.labels = spec.labels();
         this.subtask = Integer.toString(subtask);
         this.lease = holdEndpoint ? PipelineMetrics.acquire(spec.config()) : null;
-        // Series exist from the start at 0, so rate() sees the first images as an increase (Prometheus does not
-        // count a series' first appearance as one).
-        counter("consumed", () -> PipelineMetrics.counter(PipelineMetrics.IMAGES_CONSUMED, labels, this.subtask));
-        counter("decoded", () -> PipelineMetrics.counter(PipelineMetrics.IMAGES_DECODED, labels, this.subtask));
-        counter("tokenized", () -> PipelineMetrics.counter(PipelineMetrics.IMAGES_TOKENIZED, labels, this.subtask));
+        // Resolving a series creates it at 0, so rate() sees the first images as an increase (Prometheus does
+        // not count a series' first appearance as one).
+        this.consumed = PipelineMetrics.counter(PipelineMetrics.IMAGES_CONSUMED, labels, this.subtask);
+        this.decoded = PipelineMetrics.counter(PipelineMetrics.IMAGES_DECODED, labels, this.subtask);
+        this.tokenizedImages = PipelineMetrics.counter(PipelineMetrics.IMAGES_TOKENIZED, labels, this.subtask);
+        this.decodeSeconds = PipelineMetrics.histogram(PipelineMetrics.DECODE, labels);
+        this.batchSize = PipelineMetrics.histogram(PipelineMetrics.BATCH_SIZE, labels);
+        this.inferenceBatchSeconds = PipelineMetrics.histogram(PipelineMetrics.INFERENCE_BATCH, labels);
+        this.inferenceImageSeconds = PipelineMetrics.histogram(PipelineMetrics.INFERENCE_IMAGE, labels);
+        this.batchWaitSeconds = PipelineMetrics.histogram(PipelineMetrics.BATCH_WAIT, labels);
+        this.endToEndSeconds = PipelineMetrics.histogram(PipelineMetrics.END_TO_END, labels);
+        this.encodeSeconds = PipelineMetrics.histogram(PipelineMetrics.ENCODE, labels);
+        this.buffered = PipelineMetrics.gauge(PipelineMetrics.BUFFERED_IMAGES, labels, this.subtask);
     }
 
     /** For an operator with a lifecycle: its series, and a lease on the JVM's endpoint until {@link #close}. */
@@ -74,32 +95,31 @@ public final class JobMetrics implements AutoCloseable {
     }
 
     public void consumed() {
-        counter("consumed", () -> PipelineMetrics.counter(PipelineMetrics.IMAGES_CONSUMED, labels, subtask)).inc();
+        consumed.inc();
     }
 
     public void decoded(long nanos) {
-        counter("decoded", () -> PipelineMetrics.counter(PipelineMetrics.IMAGES_DECODED, labels, subtask)).inc();
-        PipelineMetrics.histogram(PipelineMetrics.DECODE, labels).observe(nanos / NANOS);
+        decoded.inc();
+        decodeSeconds.observe(nanos / NANOS);
     }
 
     /** A batch ran: why it was flushed, its size, how long the graph took. */
     public void batch(String cause, int size, long inferenceNanos) {
         counter("flush-" + cause, () -> PipelineMetrics.counter(PipelineMetrics.BATCH_FLUSHES, labels, cause)).inc();
-        PipelineMetrics.histogram(PipelineMetrics.BATCH_SIZE, labels).observe(size);
-        PipelineMetrics.histogram(PipelineMetrics.INFERENCE_BATCH, labels).observe(inferenceNanos / NANOS);
-        DistributionDataPoint perImage = PipelineMetrics.histogram(PipelineMetrics.INFERENCE_IMAGE, labels);
+        batchSize.observe(size);
+        inferenceBatchSeconds.observe(inferenceNanos / NANOS);
         for (int i = 0; i < size; i++) {
-            perImage.observe(inferenceNanos / NANOS / size);
+            inferenceImageSeconds.observe(inferenceNanos / NANOS / size);
         }
     }
 
     /** An image waited this long in the tokenizer's buffer before its batch ran. */
     public void waited(long nanos) {
-        PipelineMetrics.histogram(PipelineMetrics.BATCH_WAIT, labels).observe(nanos / NANOS);
+        batchWaitSeconds.observe(nanos / NANOS);
     }
 
     public void buffered(int images) {
-        gauge().set(images);
+        buffered.set(images);
     }
 
     /**
@@ -107,7 +127,7 @@ public final class JobMetrics implements AutoCloseable {
      * a reconstruction sample.
      */
     public void tokenizedImage(int[] tokenIds, float meanQuantError, float meanFeatureNorm, byte[] chw) {
-        counter("tokenized", () -> PipelineMetrics.counter(PipelineMetrics.IMAGES_TOKENIZED, labels, subtask)).inc();
+        tokenizedImages.inc();
         if (health != null) {
             health.add(tokenIds, meanQuantError, meanFeatureNorm);
         }
@@ -127,9 +147,9 @@ public final class JobMetrics implements AutoCloseable {
      */
     public void emitted(Long latencyMillis, long encodeNanos) {
         if (latencyMillis != null) {
-            PipelineMetrics.histogram(PipelineMetrics.END_TO_END, labels).observe(Math.max(0, latencyMillis) / 1e3);
+            endToEndSeconds.observe(Math.max(0, latencyMillis) / 1e3);
         }
-        PipelineMetrics.histogram(PipelineMetrics.ENCODE, labels).observe(encodeNanos / NANOS);
+        encodeSeconds.observe(encodeNanos / NANOS);
     }
 
     public void written(String topic, int bytes) {
@@ -152,10 +172,6 @@ public final class JobMetrics implements AutoCloseable {
                 lease.close();
             }
         }
-    }
-
-    private GaugeDataPoint gauge() {
-        return PipelineMetrics.gauge(PipelineMetrics.BUFFERED_IMAGES, labels, subtask);
     }
 
     private CounterDataPoint counter(String key, Supplier<CounterDataPoint> make) {

@@ -129,16 +129,6 @@ public final class PipelineMetrics {
         return HEALTH.computeIfAbsent(labels, l -> new CodebookHealth(manifest.codebookSize(), window));
     }
 
-    /** The health figures of {@code labels}' job, or null when it tracked none in this JVM. */
-    public static HealthFigures healthFigures(MetricLabels labels) {
-        CodebookHealth health = HEALTH.get(labels);
-        if (health == null) {
-            return null;
-        }
-        CodebookHealth.Snapshot s = health.snapshot();
-        return new HealthFigures(s.images(), s.windowUtilization(), s.runUtilization(), s.deadCodes(), s.perplexity(),
-                s.meanQuantError(), s.meanFeatureNorm());
-    }
 
     /** Mean PSNR (dB) of the sampled reconstructions of {@code labels}' job in this JVM, or null when none were sampled. */
     public static Double sampledPsnr(MetricLabels labels) {
@@ -151,9 +141,6 @@ public final class PipelineMetrics {
                 .findFirst().orElse(null);
     }
 
-    /** The health figures a report shows. */
-    public record HealthFigures(int windowImages, double windowUtilization, double runUtilization, int deadCodes,
-            double perplexity, double meanQuantError, double meanFeatureNorm) {}
 
     /** A share of the JVM's metrics endpoint; closing the last stops it. Idempotent. */
     public static final class Lease implements AutoCloseable {

@@ -7,11 +7,7 @@ import io.vqrae.models.onnx.TokenizerSession;
 import io.vqrae.models.quality.ImageQuality;
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.operators.data.Origin;
-import io.vqrae.operators.decode.DecodeSpec;
 import io.vqrae.operators.decode.ImagePreparer;
-import io.vqrae.operators.metrics.MetricLabels;
-import io.vqrae.operators.metrics.MetricsConfig;
-import io.vqrae.operators.metrics.MetricsSpec;
 import io.vqrae.pipeline.config.ConfigException;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.job.JobPlan;
@@ -71,8 +67,7 @@ final class ReconstructCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         JobConfig jobConfig = config.load(Map.of(), model);
         ModelManifest manifest = JobPlan.loadModel(jobConfig);
-        ImagePreparer preparer = new ImagePreparer(new DecodeSpec(manifest, jobConfig.limits(),
-                new MetricsSpec(MetricsConfig.OFF, MetricLabels.of("reconstruct", manifest))));
+        ImagePreparer preparer = new ImagePreparer(manifest, jobConfig.limits());
         int height = manifest.imageHeight();
         int width = manifest.imageWidth();
         Set<String> written = new HashSet<>();

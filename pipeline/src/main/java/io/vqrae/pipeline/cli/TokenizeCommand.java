@@ -9,11 +9,7 @@ import io.vqrae.models.onnx.ExecutionProvider;
 import io.vqrae.models.onnx.TokenizerSession;
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.operators.data.Origin;
-import io.vqrae.operators.decode.DecodeSpec;
 import io.vqrae.operators.decode.ImagePreparer;
-import io.vqrae.operators.metrics.MetricLabels;
-import io.vqrae.operators.metrics.MetricsConfig;
-import io.vqrae.operators.metrics.MetricsSpec;
 import io.vqrae.pipeline.config.ConfigException;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.job.JobPlan;
@@ -89,8 +85,7 @@ public final class TokenizeCommand implements Callable<Integer> {
         JobConfig jobConfig = jobConfig();
         List<Path> files = expand(inputs);
         ModelManifest manifest = JobPlan.loadModel(jobConfig);
-        ImagePreparer preparer = new ImagePreparer(new DecodeSpec(manifest, jobConfig.limits(),
-                new MetricsSpec(MetricsConfig.OFF, MetricLabels.of("tokenize", manifest))));
+        ImagePreparer preparer = new ImagePreparer(manifest, jobConfig.limits());
         int batchLimit = jobConfig.batching().maxSize();
         Summary summary = new Summary();
         long start = System.nanoTime();
