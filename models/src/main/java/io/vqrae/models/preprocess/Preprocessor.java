@@ -40,14 +40,6 @@ public final class Preprocessor {
             top = (int) Math.rint((fullH - outH) / 2.0);
             left = (int) Math.rint((fullW - outW) / 2.0);
         }
-        byte[] rgb = Resampler.resize(image.rgb(), inW, inH, fullW, fullH, left, top, outW, outH, spec.filter());
-        int plane = outW * outH;
-        byte[] chw = new byte[plane * 3];
-        for (int p = 0, s = 0; p < plane; p++, s += 3) {
-            chw[p] = rgb[s];
-            chw[plane + p] = rgb[s + 1];
-            chw[2 * plane + p] = rgb[s + 2];
-        }
-        return chw;
+        return Resampler.resizeToChw(image.rgb(), inW, inH, fullW, fullH, left, top, outW, outH, spec.filter());
     }
 }

@@ -1,5 +1,7 @@
 package io.vqrae.models.preprocess;
 
+import java.util.Arrays;
+
 /**
  * Pillow's convolution resize (libImaging/Resample.c, {@code Image.resize} with
  * {@code reducing_gap=None}) for interleaved 8-bit RGB, reproduced bit for bit.
@@ -30,33 +32,41 @@ final class Resampler {
     private Resampler() {}
 
     /**
-     * Returns the window {@code [x0, x0 + w) x [y0, y0 + h)} of {@code rgb} ({@code inW x inH})
-     * resized to {@code fullW x fullH}, as interleaved RGB.
+     * Returns the window {@code [x0, x0 + w) x [y0, y0 + h)} of {@code rgb} ({@code inW x inH}, interleaved)
+     * resized to {@code fullW x fullH}, as R, G and B planes of {@code w x h} (CHW).
      *
      * <p>The horizontal pass runs one source row at a time, on demand of the vertical pass, into a ring
      * of as many rows as one output row reads: memory stays at a few rows however tall the source is
      * (a 1 x 3,000,000 strip needs no 2 GB intermediate), and the integer sums are the same as Pillow's
-     * whole-image passes.
+     * whole-image passes. Ring rows are planar already, so the vertical pass reads and writes each plane
+     * contiguously and no separate interleaved-to-planar copy is made.
      */
-    static byte[] resize(byte[] rgb, int inW, int inH, int fullW, int fullH, int x0, int y0, int w, int h,
+    static byte[] resizeToChw(byte[] rgb, int inW, int inH, int fullW, int fullH, int x0, int y0, int w, int h,
             ResizeFilter filter) {
-        if (fullW == inW && fullH == inH && x0 == 0 && y0 == 0 && w == inW && h == inH) {
-            return rgb;
-        }
         SourceRows rows = new SourceRows(rgb, inW, x0, w, fullW != inW ? Taps.compute(inW, fullW, x0, w, filter) : null);
-        int stride = w * 3;
-        byte[] out = new byte[Math.multiplyExact(h, stride)];
+        int plane = Math.multiplyExact(w, h);
+        byte[] out = new byte[Math.multiplyExact(plane, 3)];
         if (fullH == inH) {
+            int[] row = new int[w * 3];
             for (int y = 0; y < h; y++) {
-                rows.write(y0 + y, out, y * stride);
+                rows.write(y0 + y, row, 0);
+                for (int c = 0; c < 3; c++) {
+                    int dst = c * plane + y * w;
+                    for (int x = 0; x < w; x++) {
+                        out[dst + x] = (byte) row[c * w + x];
+                    }
+                }
             }
             return out;
         }
         Taps taps = Taps.compute(inH, fullH, y0, h, filter);
         int capacity = taps.maxCount();
-        byte[] ring = new byte[Math.multiplyExact(capacity, stride)]; // source row y at (y % capacity) * stride
-        int loadedEnd = 0; // source rows [loadedEnd - capacity, loadedEnd) are in the ring
+        int stride = w * 3;
+        // Source row y at (y % capacity) * stride, widened to int so that the loop below vectorizes (C2 does
+        // not vectorize byte-to-int widening in a multiply-add).
+        int[] ring = new int[Math.multiplyExact(capacity, stride)];
         int[] acc = new int[stride];
+        int loadedEnd = 0; // source rows [loadedEnd - capacity, loadedEnd) are in the ring
         for (int i = 0; i < h; i++) {
             int first = taps.start[i];
             int end = first + taps.count[i];
@@ -65,30 +75,37 @@ final class Resampler {
                 rows.write(y, ring, (y % capacity) * stride);
             }
             loadedEnd = Math.max(loadedEnd, end);
-            java.util.Arrays.fill(acc, HALF);
+            Arrays.fill(acc, HALF);
             int kBase = i * taps.ksize;
             for (int y = first; y < end; y++) {
                 int k = taps.k[kBase + y - first];
                 int src = (y % capacity) * stride;
-                for (int c = 0; c < stride; c++) {
-                    acc[c] += (ring[src + c] & 0xff) * k;
+                for (int x = 0; x < stride; x++) {
+                    acc[x] += ring[src + x] * k;
                 }
             }
-            int dst = i * stride;
-            for (int c = 0; c < stride; c++) {
-                out[dst + c] = clip8(acc[c]);
+            for (int c = 0; c < 3; c++) {
+                int dst = c * plane + i * w;
+                int channel = c * w;
+                for (int x = 0; x < w; x++) {
+                    out[dst + x] = (byte) clip(acc[channel + x]);
+                }
             }
         }
         return out;
     }
 
-    /** Source rows after the horizontal pass, or cut to the window when the width does not change. */
+    /**
+     * Source rows after the horizontal pass (or cut to the window when the width does not change),
+     * written planar: {@code w} reds, then {@code w} greens, then {@code w} blues.
+     */
     private static final class SourceRows {
         private final byte[] in;
         private final int inW;
         private final int x0;
         private final int w;
         private final Taps taps;
+        private final int[] sourceOffsets;
 
         SourceRows(byte[] in, int inW, int x0, int w, Taps taps) {
             this.in = in;
@@ -96,38 +113,55 @@ final class Resampler {
             this.x0 = x0;
             this.w = w;
             this.taps = taps;
+            this.sourceOffsets = new int[w];
+            for (int i = 0; i < w; i++) {
+                sourceOffsets[i] = (taps == null ? x0 + i : taps.start[i]) * 3;
+            }
         }
 
-        /** Writes source row {@code y}, {@code w} RGB pixels, to {@code out} at {@code offset}. */
-        void write(int y, byte[] out, int offset) {
-            long row = (long) y * inW * 3;
+        /** Writes source row {@code y}, {@code w} pixels as three planes, to {@code out} at {@code offset}. */
+        void write(int y, int[] out, int offset) {
+            int row = Math.multiplyExact(Math.multiplyExact(y, inW), 3);
+            int green = offset + w;
+            int blue = green + w;
             if (taps == null) {
-                System.arraycopy(in, Math.toIntExact(row + x0 * 3L), out, offset, w * 3);
+                for (int i = 0; i < w; i++) {
+                    int src = row + sourceOffsets[i];
+                    out[offset + i] = in[src] & 0xff;
+                    out[green + i] = in[src + 1] & 0xff;
+                    out[blue + i] = in[src + 2] & 0xff;
+                }
                 return;
             }
-            int dst = offset;
+            int[] k = taps.k;
+            int[] count = taps.count;
+            int ksize = taps.ksize;
+            byte[] in = this.in;
             for (int i = 0; i < w; i++) {
-                int kBase = i * taps.ksize;
-                int src = Math.toIntExact(row + taps.start[i] * 3L);
+                int kBase = i * ksize;
+                int src = row + sourceOffsets[i];
+                int n = count[i];
                 int r = HALF;
                 int g = HALF;
                 int b = HALF;
-                for (int j = 0, n = taps.count[i]; j < n; j++, src += 3) {
-                    int k = taps.k[kBase + j];
-                    r += (in[src] & 0xff) * k;
-                    g += (in[src + 1] & 0xff) * k;
-                    b += (in[src + 2] & 0xff) * k;
+                for (int j = 0; j < n; j++) {
+                    int weight = k[kBase + j];
+                    int p = src + 3 * j;
+                    r += (in[p] & 0xff) * weight;
+                    g += (in[p + 1] & 0xff) * weight;
+                    b += (in[p + 2] & 0xff) * weight;
                 }
-                out[dst++] = clip8(r);
-                out[dst++] = clip8(g);
-                out[dst++] = clip8(b);
+                out[offset + i] = clip(r);
+                out[green + i] = clip(g);
+                out[blue + i] = clip(b);
             }
         }
     }
 
-    private static byte clip8(int sum) {
+    /** The 8-bit value of a fixed-point sum: shifted, then clipped to 0..255. */
+    private static int clip(int sum) {
         int v = sum >> PRECISION_BITS;
-        return (byte) (v < 0 ? 0 : Math.min(v, 255));
+        return v < 0 ? 0 : Math.min(v, 255);
     }
 
     /** Fixed-point taps of output indices {@code [first, first + n)} along one axis. */
