@@ -70,15 +70,40 @@ final class Containers {
     }
 
     /**
-     * TwelveMonkeys' WebP reader pads a short VP8/VP8L stream instead of failing (libwebp, and so
-     * Pillow, refuse it), so the RIFF length is compared with the payload first.
+     * Walks the WebP (RIFF) chunks before any pixel is decoded. A file shorter than its RIFF header or one
+     * of its chunks declares is truncated; saying so here gives the precise reason, where libwebp only reports
+     * a bitstream error.
+     *
+     * @return the body of the first {@code EXIF} chunk (a TIFF structure, without the {@code Exif\0\0} prefix
+     *     some writers add), or {@code null}: Pillow reads it and {@code exif_transpose} applies its orientation
      */
-    static void checkWebp(byte[] d) throws ImageDecodeException {
-        long riffSize = (d[4] & 0xff) | ((d[5] & 0xff) << 8) | ((d[6] & 0xff) << 16) | ((long) (d[7] & 0xff) << 24);
+    static byte[] checkWebp(byte[] d) throws ImageDecodeException {
+        long riffSize = le32(d, 4);
         if (d.length < riffSize + 8) {
             throw new ImageDecodeException(DecodeFailure.TRUNCATED,
                     "WebP RIFF declares " + (riffSize + 8) + " bytes, got " + d.length);
         }
+        byte[] exifHeader = ImageFormat.ascii("Exif\0\0");
+        byte[] exif = null;
+        long pos = 12;
+        while (pos + 8 <= d.length) {
+            int at = (int) pos;
+            String type = new String(d, at, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+            long end = at + 8 + le32(d, at + 4);
+            if (end > d.length) {
+                throw new ImageDecodeException(DecodeFailure.TRUNCATED,
+                        "WebP chunk " + type.strip() + " ends at byte " + end + ", the file at " + d.length);
+            }
+            if (type.equals("EXIF") && exif == null) {
+                int body = at + 8;
+                if (ImageFormat.startsWith(d, body, exifHeader)) {
+                    body += exifHeader.length;
+                }
+                exif = Arrays.copyOfRange(d, body, (int) end);
+            }
+            pos = end + (end & 1); // chunks are padded to an even size
+        }
+        return exif;
     }
 
     /** Applies the pixel budget to header dimensions, before anything is allocated for pixels. */
@@ -163,29 +188,38 @@ final class Containers {
         boolean swap = o >= 5;
         int outW = swap ? h : w;
         int outH = swap ? w : h;
+        // Output pixel (x, y) reads source pixel first + x * alongX + y * alongY.
+        int last = h - 1;
+        int right = w - 1;
+        int first;
+        int alongX;
+        int alongY;
+        switch (o) {
+            case 2 -> { first = right; alongX = -1; alongY = w; }
+            case 3 -> { first = last * w + right; alongX = -1; alongY = -w; }
+            case 4 -> { first = last * w; alongX = 1; alongY = -w; }
+            case 5 -> { first = 0; alongX = w; alongY = 1; }
+            case 6 -> { first = last * w; alongX = -w; alongY = 1; }
+            case 7 -> { first = last * w + right; alongX = -w; alongY = -1; }
+            case 8 -> { first = right; alongX = w; alongY = -1; }
+            default -> throw new IllegalArgumentException("orientation " + o);
+        }
         byte[] out = new byte[rgb.length];
         int dst = 0;
         for (int y = 0; y < outH; y++) {
-            for (int x = 0; x < outW; x++) {
-                int sx;
-                int sy;
-                switch (o) {
-                    case 2 -> { sx = w - 1 - x; sy = y; }
-                    case 3 -> { sx = w - 1 - x; sy = h - 1 - y; }
-                    case 4 -> { sx = x; sy = h - 1 - y; }
-                    case 5 -> { sx = y; sy = x; }
-                    case 6 -> { sx = y; sy = h - 1 - x; }
-                    case 7 -> { sx = w - 1 - y; sy = h - 1 - x; }
-                    case 8 -> { sx = w - 1 - y; sy = x; }
-                    default -> throw new IllegalArgumentException("orientation " + o);
-                }
-                int src = (sy * w + sx) * 3;
+            int src = (first + y * alongY) * 3;
+            int step = alongX * 3;
+            for (int x = 0; x < outW; x++, src += step) {
                 out[dst++] = rgb[src];
                 out[dst++] = rgb[src + 1];
                 out[dst++] = rgb[src + 2];
             }
         }
         return out;
+    }
+
+    private static long le32(byte[] d, int pos) {
+        return (d[pos] & 0xff) | ((d[pos + 1] & 0xff) << 8) | ((d[pos + 2] & 0xff) << 16) | ((long) (d[pos + 3] & 0xff) << 24);
     }
 
     private static long u32(byte[] d, int pos) {

@@ -28,11 +28,13 @@ import org.w3c.dom.Node;
  *
  * <p>The output matches Pillow's {@code Image.open} + {@code ImageOps.exif_transpose} +
  * {@code convert("RGB")} (with transparency composited over the background, see
- * {@link RgbConverter}); the Python reference is {@code models/python/vqrae/preprocess.py}. Only
- * the first frame of a GIF is decoded, placed on the logical screen like Pillow does; areas the
+ * {@link RgbConverter}); the Python reference is {@code models/python/vqrae/preprocess.py}. JPEG and
+ * WebP are decoded by the libraries Pillow uses, libjpeg-turbo and libwebp, from the host (see
+ * {@link NativeCodecs}); PNG, GIF, BMP and CMYK JPEG by ImageIO readers reproducing Pillow's pixels. Only
+ * the first frame of a GIF or an animated WebP is decoded, placed on its canvas like Pillow does; areas the
  * first frame does not cover are treated as transparent.
  *
- * <p>Instances are immutable and thread-safe: each call uses its own ImageIO reader.
+ * <p>Instances are immutable and thread-safe: each call uses its own ImageIO reader or native decoder.
  */
 public final class ImageDecoder {
 
@@ -58,6 +60,7 @@ public final class ImageDecoder {
         this.maxInputBytes = builder.maxInputBytes;
         this.background = builder.background.clone();
         this.readers = ReaderProviders.create();
+        NativeCodecs.requireAvailable();
     }
 
     public static Builder builder() {
@@ -86,17 +89,45 @@ public final class ImageDecoder {
         }
         ImageFormat format = ImageFormat.sniff(data);
         if (format == null) {
-            throw new ImageDecodeException(DecodeFailure.UNSUPPORTED_FORMAT, "unrecognised signature " + hexPrefix(data));
+            String known = ImageFormat.unsupportedName(data);
+            throw new ImageDecodeException(DecodeFailure.UNSUPPORTED_FORMAT, known != null
+                    ? known + " is not supported (JPEG, PNG, WebP, GIF and BMP are)"
+                    : "unrecognised signature " + hexPrefix(data));
         }
-        byte[] exif = switch (format) {
-            case PNG -> Containers.checkPng(data, maxPixels);
-            case JPEG -> Containers.jpegExif(data);
-            case WEBP -> {
-                Containers.checkWebp(data);
-                yield null;
-            }
-            default -> null;
-        };
+        try {
+            return switch (format) {
+                case JPEG -> decodeJpeg(data);
+                case WEBP -> decodeWebp(data);
+                case PNG -> decodeWithImageIo(format, data, Containers.checkPng(data, maxPixels));
+                case GIF, BMP -> decodeWithImageIo(format, data, null);
+            };
+        } catch (OutOfMemoryError e) {
+            // Only a single large allocation can fail here and it holds nothing else, so the JVM
+            // is fine; a record must not take down the task because it was within maxPixels.
+            throw new ImageDecodeException(DecodeFailure.OUT_OF_MEMORY, format.formatName() + ": " + e, e);
+        }
+    }
+
+    /** libjpeg-turbo like Pillow; CMYK and YCCK files go to TwelveMonkeys, which converts them with their ICC profile. */
+    private DecodedImage decodeJpeg(byte[] data) throws ImageDecodeException {
+        byte[] exif = Containers.jpegExif(data);
+        TurboJpeg.Pixels pixels = TurboJpeg.decode(data, maxPixels);
+        if (pixels == null) {
+            return decodeWithImageIo(ImageFormat.JPEG, data, exif);
+        }
+        return upright(pixels.rgb(), pixels.width(), pixels.height(), exif, ImageFormat.JPEG);
+    }
+
+    /** libwebp like Pillow: the first frame on its canvas, composited over the background if the file has alpha. */
+    private DecodedImage decodeWebp(byte[] data) throws ImageDecodeException {
+        byte[] exif = Containers.checkWebp(data);
+        LibWebp.Header header = LibWebp.header(data);
+        Containers.checkDimensions(header.width(), header.height(), maxPixels);
+        byte[] rgb = RgbConverter.fromRgba(LibWebp.decodeRgba(data, header), header.alpha(), background);
+        return upright(rgb, header.width(), header.height(), exif, ImageFormat.WEBP);
+    }
+
+    private DecodedImage decodeWithImageIo(ImageFormat format, byte[] data, byte[] exif) throws ImageDecodeException {
         ImageReader reader;
         try {
             reader = readers.get(format).createReaderInstance();
@@ -131,11 +162,7 @@ public final class ImageDecoder {
                 fill(rgb, background);
             }
             RgbConverter.convert(image, rgb, canvasWidth, left, top, background);
-            int orientation = Containers.orientation(exif);
-            rgb = Containers.applyOrientation(rgb, canvasWidth, canvasHeight, orientation);
-            boolean swap = orientation >= 5;
-            return new DecodedImage(swap ? canvasHeight : canvasWidth, swap ? canvasWidth : canvasHeight, rgb,
-                    format.formatName());
+            return upright(rgb, canvasWidth, canvasHeight, exif, format);
         } catch (ImageDecodeException e) {
             throw e;
         } catch (IOException e) {
@@ -146,13 +173,17 @@ public final class ImageDecoder {
             // Plugins signal malformed data with IndexOutOfBounds, IllegalArgument, NegativeArraySize...
             failOnTruncationWarning(warnings);
             throw new ImageDecodeException(DecodeFailure.CORRUPT, format.formatName() + ": " + e, e);
-        } catch (OutOfMemoryError e) {
-            // Only a single large allocation can fail here and it holds nothing else, so the JVM
-            // is fine; a record must not take down the task because it was within maxPixels.
-            throw new ImageDecodeException(DecodeFailure.OUT_OF_MEMORY, format.formatName() + ": " + e, e);
         } finally {
             reader.dispose();
         }
+    }
+
+    /** Applies the EXIF orientation, as {@code ImageOps.exif_transpose} does. */
+    private static DecodedImage upright(byte[] rgb, int width, int height, byte[] exif, ImageFormat format) {
+        int orientation = Containers.orientation(exif);
+        boolean swap = orientation >= 5;
+        return new DecodedImage(swap ? height : width, swap ? width : height,
+                Containers.applyOrientation(rgb, width, height, orientation), format.formatName());
     }
 
     /** libjpeg reports a short file only as a warning and pads with gray; Pillow refuses it. */
@@ -259,9 +290,10 @@ public final class ImageDecoder {
         }
 
         /**
-         * Builds the decoder, resolving the ImageIO readers now.
+         * Builds the decoder, resolving the ImageIO readers and loading the native codec libraries now.
          *
-         * @throws IllegalStateException if a required ImageIO plugin is not on the classpath
+         * @throws IllegalStateException if a required ImageIO plugin is not on the classpath, or libjpeg-turbo
+         *     or libwebp is not installed on the host (the message says which, and how to install it)
          */
         public ImageDecoder build() {
             return new ImageDecoder(this);

@@ -44,6 +44,30 @@ enum ImageFormat {
         return null;
     }
 
+    /**
+     * Names a common image format this decoder does not take, from its signature, for the error message:
+     * AVIF and HEIF/HEIC (ISO BMFF {@code ftyp} brands), JPEG XL, TIFF; {@code null} for anything else.
+     * They are refused because Pillow, the reference every token is checked against, reads none of them
+     * without plugins Debian does not ship, so there is no reference to be exact to (docs/models.md).
+     */
+    static String unsupportedName(byte[] d) {
+        if (startsWith(d, 4, ascii("ftyp")) && d.length >= 12) {
+            String brand = new String(d, 8, 4, java.nio.charset.StandardCharsets.ISO_8859_1);
+            return switch (brand) {
+                case "avif", "avis" -> "AVIF";
+                case "heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1" -> "HEIF/HEIC";
+                default -> null;
+            };
+        }
+        if (startsWith(d, 0, new byte[] {(byte) 0xff, 0x0a}) || startsWith(d, 4, ascii("JXL "))) {
+            return "JPEG XL";
+        }
+        if (startsWith(d, 0, ascii("II*\0")) || startsWith(d, 0, ascii("MM\0*"))) {
+            return "TIFF";
+        }
+        return null;
+    }
+
     static boolean startsWith(byte[] data, int offset, byte[] prefix) {
         if (data.length < offset + prefix.length) {
             return false;

@@ -1,7 +1,6 @@
 package io.vqrae.models.image;
 
 import com.twelvemonkeys.imageio.plugins.jpeg.JPEGImageReaderSpi;
-import com.twelvemonkeys.imageio.plugins.webp.WebPImageReaderSpi;
 import java.util.EnumMap;
 import java.util.Iterator;
 import java.util.List;
@@ -12,8 +11,8 @@ import javax.imageio.spi.ImageReaderSpi;
 import javax.imageio.spi.ServiceRegistry;
 
 /**
- * The ImageIO reader providers {@link ImageDecoder} uses, held in a registry of its own rather than
- * looked up in ImageIO's JVM-wide one.
+ * The ImageIO reader providers {@link ImageDecoder} uses (PNG, GIF, BMP, and JPEG in CMYK), held in a
+ * registry of its own rather than looked up in ImageIO's JVM-wide one.
  *
  * <p>Why: the JVM-wide {@link IIORegistry} scans for plugins once, with whatever context class loader the
  * first caller has. In a Flink TaskManager the TwelveMonkeys plugins come with the job jar, in a user-code
@@ -28,7 +27,7 @@ final class ReaderProviders {
 
     private ReaderProviders() {}
 
-    /** A provider for every {@link ImageFormat}; fails if one is missing from the runtime. */
+    /** A provider for every {@link ImageFormat} but WebP (libwebp's); fails if one is missing from the runtime. */
     static Map<ImageFormat, ImageReaderSpi> create() {
         ServiceRegistry registry = new ServiceRegistry(List.<Class<?>>of(ImageReaderSpi.class).iterator());
         // The JDK's JPEG reader must be present before TwelveMonkeys' registers: it delegates to it.
@@ -41,11 +40,9 @@ final class ReaderProviders {
         }
         // TwelveMonkeys' JPEG reader decodes CMYK/YCCK and broken Adobe/ICC markers the JDK one rejects.
         ImageReaderSpi jpeg = register(registry, new JPEGImageReaderSpi());
-        ImageReaderSpi webp = register(registry, new WebPImageReaderSpi());
 
         Map<ImageFormat, ImageReaderSpi> providers = new EnumMap<>(ImageFormat.class);
         providers.put(ImageFormat.JPEG, jpeg);
-        providers.put(ImageFormat.WEBP, webp);
         for (ImageFormat format : List.of(ImageFormat.PNG, ImageFormat.GIF, ImageFormat.BMP)) {
             providers.put(format, jdkProvider(registry, format));
         }

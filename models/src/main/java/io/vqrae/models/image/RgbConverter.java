@@ -84,6 +84,30 @@ final class RgbConverter {
         }
     }
 
+    /**
+     * Interleaved RGB from non-premultiplied RGBA: with {@code alpha} the pixels are composited over
+     * {@code background}, without it the alpha samples are dropped (Pillow's mode RGB for a file that
+     * declares no transparency).
+     */
+    static byte[] fromRgba(byte[] rgba, boolean alpha, int[] background) {
+        byte[] rgb = new byte[rgba.length / 4 * 3];
+        for (int s = 0, d = 0; s < rgba.length; s += 4, d += 3) {
+            int r = rgba[s] & 0xff;
+            int g = rgba[s + 1] & 0xff;
+            int b = rgba[s + 2] & 0xff;
+            if (alpha) {
+                int a = rgba[s + 3] & 0xff;
+                r = over(r, background[0], a);
+                g = over(g, background[1], a);
+                b = over(b, background[2], a);
+            }
+            rgb[d] = (byte) r;
+            rgb[d + 1] = (byte) g;
+            rgb[d + 2] = (byte) b;
+        }
+        return rgb;
+    }
+
     private static void convertIndexed(IndexColorModel icm, Raster raster, byte[] out, int canvasWidth,
             int left, int top, int[] background) {
         int size = icm.getMapSize();

@@ -62,6 +62,8 @@ class DecodeRobustnessTest {
                         Row.fails(() -> file("derived.tiff"), DecodeFailure.UNSUPPORTED_FORMAT)),
                 Named.of("truncated JPEG", Row.fails(
                         () -> head(file("flower_small.q85_420_non_interleaved.jpg"), 0.6), DecodeFailure.TRUNCATED)),
+                Named.of("JPEG cut inside its header", Row.fails(
+                        () -> Arrays.copyOf(file("flower_small.q85_420_non_interleaved.jpg"), 300), DecodeFailure.TRUNCATED)),
                 Named.of("truncated progressive JPEG", Row.fails(
                         () -> head(file("flower.png.im_q85_420_progr.jpg"), 0.5), DecodeFailure.TRUNCATED)),
                 Named.of("truncated PNG", Row.fails(
@@ -108,6 +110,23 @@ class DecodeRobustnessTest {
                         img -> assertSamePixels(img, "derived_lossless_source.png"))),
                 Named.of("lossy WebP", Row.ok(() -> file("derived_lossy.webp"), 128, 96)),
                 Named.of("truncated WebP", Row.fails(() -> head(file("derived_lossless.webp"), 0.5), DecodeFailure.TRUNCATED)),
+                Named.of("WebP with alpha (transparent left column -> white)", Row.ok(() -> file("derived_alpha.webp"), 128, 96,
+                        img -> assertPixel(img, 0, 48, 255, 255, 255))),
+                Named.of("animated WebP, first frame", Row.ok(() -> file("derived_animated.webp"), 128, 96,
+                        img -> assertSamePixels(img, "derived_lossless_source.png"))),
+                Named.of("EXIF orientation 6 WebP", Row.ok(() -> file("derived_exif_orientation6.webp"), 120, 160,
+                        img -> assertRed(img, 119 - 10, 10))),
+                Named.of("lossy WebP cut short, RIFF size patched to match", Row.fails(
+                        () -> riffSizeMatched(head(file("derived_lossy.webp"), 0.6)), DecodeFailure.TRUNCATED)),
+                Named.of("lossy WebP with a broken VP8 start code", Row.fails(
+                        () -> replaced(file("derived_lossy.webp"), new byte[] {(byte) 0x9d, 0x01, 0x2a}, new byte[] {0, 0, 0}),
+                        DecodeFailure.CORRUPT)),
+                Named.of("animated WebP canvas 16384x16384", Row.fails(
+                        () -> webpWithCanvas(file("derived_animated.webp"), 16_384, 16_384), DecodeFailure.TOO_MANY_PIXELS)),
+                Named.of("AVIF (refused by name)", Row.fails(() -> isoBmff("avif"), DecodeFailure.UNSUPPORTED_FORMAT)),
+                Named.of("HEIC (refused by name)", Row.fails(() -> isoBmff("heic"), DecodeFailure.UNSUPPORTED_FORMAT)),
+                Named.of("JPEG with extraneous bytes before EOI (a libjpeg warning, decoded as Pillow does)", Row.ok(
+                        () -> extraneousBytesBeforeEoi(file("flower_small.q85_420_non_interleaved.jpg")), 510, 532)),
                 Named.of("BMP", Row.ok(() -> file("derived.bmp"), 150, 100)),
                 // The stored top-left corner is a red block; orientation 6 shows it top-right, 3 bottom-right.
                 Named.of("EXIF orientation 6 JPEG", Row.ok(() -> file("derived_exif_orientation6.jpg"), 120, 160,
@@ -148,7 +167,8 @@ class DecodeRobustnessTest {
         return Stream.of(
                 Named.of("PNG 100000x100000 RGBA", () -> pngHeaderOnly(100_000, 100_000, 8, 6)),
                 Named.of("JPEG 60000x60000", () -> jpegWithSize(file("flower_small.q85_420_non_interleaved.jpg"), 60_000, 60_000)),
-                Named.of("GIF screen 65535x65535", () -> gifWithScreen(file("traffic_light.gif"), 65_535, 65_535)));
+                Named.of("GIF screen 65535x65535", () -> gifWithScreen(file("traffic_light.gif"), 65_535, 65_535)),
+                Named.of("WebP canvas 16384x16384", () -> webpWithCanvas(file("derived_animated.webp"), 16_384, 16_384)));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -164,6 +184,24 @@ class DecodeRobustnessTest {
         // The smallest of these would take 3.6 GB decoded; a few MB is the reader and the input stream.
         System.out.printf("bomb %s: refused after allocating %d KiB%n", e.getMessage(), allocated >> 10);
         assertTrue(allocated < 8 << 20, "allocated " + allocated + " bytes");
+    }
+
+    @Test
+    void namesTheFormatsItRefusesOnPurpose() {
+        for (String brand : new String[] {"avif", "heic"}) {
+            ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> DECODER.decode(isoBmff(brand)));
+            assertEquals("unsupported_format: " + (brand.equals("avif") ? "AVIF" : "HEIF/HEIC")
+                    + " is not supported (JPEG, PNG, WebP, GIF and BMP are)", e.getMessage());
+        }
+    }
+
+    @Test
+    void aMissingCodecLibraryIsNamedWithItsPackage() {
+        UnsatisfiedLinkError e = assertThrows(UnsatisfiedLinkError.class, () -> NativeCodecs.load(
+                new NativeCodecs.Library("libnothing (test)", java.util.List.of("nothing-here", "libnothing.so.9"),
+                        "libnothing9", "nothing")));
+        assertEquals("libnothing (test) is not installed (tried nothing-here, libnothing.so.9; Debian package "
+                + "libnothing9, Homebrew nothing)", e.getMessage());
     }
 
     @Test
@@ -236,6 +274,47 @@ class DecodeRobustnessTest {
         byte[] out = jpeg.clone();
         int dht = indexOf(out, new byte[] {(byte) 0xff, (byte) 0xc4}, 2);
         Arrays.fill(out, dht + 4, dht + 21, (byte) 0xff);
+        return out;
+    }
+
+    /** Sets the RIFF size to the (shortened) payload, so only the VP8 chunk inside is short. */
+    private static byte[] riffSizeMatched(byte[] webp) {
+        byte[] out = webp.clone();
+        ByteBuffer.wrap(out, 4, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(out.length - 8);
+        return out;
+    }
+
+    /** Sets the VP8X canvas (stored as size - 1 in 24-bit little-endian fields at offsets 24 and 27). */
+    private static byte[] webpWithCanvas(byte[] webp, int width, int height) {
+        byte[] out = webp.clone();
+        assertEquals("VP8X", new String(out, 12, 4, StandardCharsets.US_ASCII));
+        for (int i = 0; i < 3; i++) {
+            out[24 + i] = (byte) ((width - 1) >> (8 * i));
+            out[27 + i] = (byte) ((height - 1) >> (8 * i));
+        }
+        return out;
+    }
+
+    /** The start of an ISO BMFF image file (AVIF, HEIC): an {@code ftyp} box with {@code brand}. */
+    private static byte[] isoBmff(String brand) {
+        byte[] box = ("\0\0\0\u0018ftyp" + brand + "\0\0\0\0mif1" + brand).getBytes(StandardCharsets.ISO_8859_1);
+        return Arrays.copyOf(box, 512);
+    }
+
+    private static byte[] extraneousBytesBeforeEoi(byte[] jpeg) {
+        byte[] out = new byte[jpeg.length + 2];
+        System.arraycopy(jpeg, 0, out, 0, jpeg.length - 2);
+        out[jpeg.length - 2] = 0x12;
+        out[jpeg.length - 1] = 0x34;
+        out[jpeg.length] = (byte) 0xff;
+        out[jpeg.length + 1] = (byte) 0xd9;
+        return out;
+    }
+
+    private static byte[] replaced(byte[] data, byte[] what, byte[] with) {
+        byte[] out = data.clone();
+        int at = indexOf(out, what, 0);
+        System.arraycopy(with, 0, out, at, with.length);
         return out;
     }
 

@@ -23,9 +23,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Java decode + preprocess against the Pillow reference ({@code python -m vqrae.preprocess}) on
- * real images. Lossless sources must match within 1 (the resampler is exact, so in practice 0);
- * JPEG and lossy WebP go through different IDCT/upsampling code (libjpeg 6b in the JDK versus
- * libjpeg-turbo in Pillow), so only their mean difference is bounded.
+ * real images: every sample must be identical. JPEG and WebP are decoded by the libraries Pillow uses
+ * (libjpeg-turbo, libwebp) and the resampler is Pillow's arithmetic, so lossy files are exact too.
  */
 class PilParityTest {
 
@@ -49,7 +48,9 @@ class PilParityTest {
             "traffic_light.gif",                   // animated GIF, first frame
             "animation_patches.gif",               // animated GIF, first frame
             "derived.bmp",
-            "derived_lossless.webp");
+            "derived_lossless.webp",
+            "derived_animated.webp",               // lossless animation, first frame
+            "derived_exif_orientation6.webp");
 
     private static final List<String> LOSSY = List.of(
             "flower.png.im_q85_420.jpg",
@@ -60,16 +61,9 @@ class PilParityTest {
             "flower.png.im_q85_gray.jpg",
             "flower_small.q85_420_non_interleaved.jpg",
             "flower_small.q85_444_partially_interleaved.jpg",
-            "derived_exif_orientation6.jpg");
-
-    /**
-     * TwelveMonkeys' VP8 decoder upsamples chroma differently from libwebp, so lossy WebP gets a
-     * looser bound that still catches gross errors (orientation, channel order, alpha).
-     */
-    private static final List<String> LOSSY_WEBP = List.of("derived_lossy.webp");
-
-    private static final double MAX_JPEG_MEAN = 0.5;
-    private static final double MAX_WEBP_MEAN = 1.5;
+            "derived_exif_orientation6.jpg",
+            "derived_lossy.webp",
+            "derived_alpha.webp");
 
     private static final ImageDecoder DECODER = ImageDecoder.withDefaults();
     private static final Map<String, DecodedImage> DECODED = new ConcurrentHashMap<>();
@@ -92,7 +86,6 @@ class PilParityTest {
     void matchesPillow(PreprocessSpec spec) throws Exception {
         List<String> files = new ArrayList<>(LOSSLESS);
         files.addAll(LOSSY);
-        files.addAll(LOSSY_WEBP);
         byte[][] expected = runPillow(spec, files);
         Preprocessor preprocessor = new Preprocessor(spec);
 
@@ -111,10 +104,8 @@ class PilParityTest {
                 sum += d;
             }
             double mean = (double) sum / actual.length;
-            boolean lossless = i < LOSSLESS.size();
-            double meanBound = LOSSY_WEBP.contains(file) ? MAX_WEBP_MEAN : MAX_JPEG_MEAN;
-            table.append(String.format("%-48s %5d %8.4f%s%n", file, max, mean, lossless ? "" : "  (lossy)"));
-            if (lossless ? max > 1 : mean >= meanBound) {
+            table.append(String.format("%-48s %5d %8.4f%s%n", file, max, mean, i < LOSSLESS.size() ? "" : "  (lossy)"));
+            if (max > 0) {
                 failures.add(file + " max=" + max + " mean=" + mean);
             }
         }
