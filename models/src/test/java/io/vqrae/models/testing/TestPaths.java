@@ -43,10 +43,10 @@ public final class TestPaths {
         }
     }
 
-    /** Real test images fetched by {@code bin/fetch-testdata}; fails (never skips) when they are missing. */
+    /** Real test images fetched by {@code bin/fetch-testdata} (its stamp file names the version); fails (never skips) when they are missing. */
     public static Path testImages() {
         Path dir = root().resolve(".testdata").resolve("images");
-        if (!Files.isRegularFile(dir.resolve(".complete-v1"))) {
+        if (!Files.isRegularFile(dir.resolve(".complete-v2"))) {
             throw new IllegalStateException("Test images are missing in " + dir + ": run bin/fetch-testdata");
         }
         return dir;
