@@ -109,7 +109,7 @@ class MetricsEndToEndTest {
                 assertThat(consumed).as("consumed == sent").isEqualTo(sent);
                 assertThat(tokenized).isEqualTo(GOOD);
                 assertThat(tokenized + deadLetters).as("tokenized + dead-lettered == consumed").isEqualTo(consumed);
-                assertThat(sum(after, "vqrae_dead_letters_total", Map.of("reason", "corrupt"))).isEqualTo(1);
+                assertThat(sum(after, "vqrae_dead_letters_total", Map.of("reason", "truncated"))).isEqualTo(1);
                 assertThat(sum(after, "vqrae_dead_letters_total", Map.of("reason", "empty_input"))).isEqualTo(1);
                 assertThat(sum(after, "vqrae_dead_letters_total", Map.of("reason", "unsupported_format"))).isEqualTo(1);
                 assertThat(sum(after, "vqrae_dead_letters_total", Map.of("reason", "malformed_record", "stage", "source"))).isEqualTo(1);
