@@ -29,6 +29,8 @@ final class LibWebp {
     private static final int FEATURES_INTS = 10;
     // WebPAnimDecoderOptions: color_mode, use_threads, padding[7].
     private static final int OPTIONS_INTS = 9;
+    // WebPAnimInfo: canvas_width, canvas_height, loop_count, bgcolor, frame_count, pad[4].
+    private static final int ANIM_INFO_INTS = 9;
 
     static {
         NativeCodecs.register(LibWebp.class, NativeCodecs.WEBP);
@@ -69,6 +71,14 @@ final class LibWebp {
                 throw new ImageDecodeException(DecodeFailure.CORRUPT, "WebP: libwebpdemux cannot parse the container");
             }
             try {
+                // The canvas the decoder will hand back must be the size checked and allocated for: reading a
+                // different one would run past its native buffer.
+                int[] info = new int[ANIM_INFO_INTS];
+                if (Demux.WebPAnimDecoderGetInfo(decoder, info) == 0
+                        || info[0] != header.width() || info[1] != header.height()) {
+                    throw new ImageDecodeException(DecodeFailure.CORRUPT, "WebP: the container's canvas "
+                            + info[0] + "x" + info[1] + " differs from its header's " + header.width() + "x" + header.height());
+                }
                 if (Demux.WebPAnimDecoderGetNext(decoder, frame, new int[1]) == 0) {
                     throw new ImageDecodeException(DecodeFailure.CORRUPT, "WebP: libwebp cannot decode the first frame");
                 }
@@ -91,6 +101,8 @@ final class LibWebp {
         static native int WebPAnimDecoderOptionsInitInternal(int[] options, int version);
 
         static native Pointer WebPAnimDecoderNewInternal(Pointer webpData, int[] options, int version);
+
+        static native int WebPAnimDecoderGetInfo(Pointer decoder, int[] info);
 
         static native int WebPAnimDecoderGetNext(Pointer decoder, Pointer buffer, int[] timestamp);
 

@@ -91,10 +91,13 @@ final class TurboJpeg {
         return new ImageDecodeException(reason, what + ": " + message);
     }
 
-    /** libjpeg's JWRN_JPEG_EOF ("Premature end of JPEG file") and a stream that ends inside the header. */
+    /**
+     * libjpeg's JWRN_JPEG_EOF ("Premature end of JPEG file"): the data ended. Not JWRN_HIT_MARKER ("Corrupt JPEG
+     * data: premature end of data segment"), damage inside a complete file, which Pillow decodes anyway.
+     */
     private static boolean isTruncation(String message) {
         String m = message == null ? "" : message.toLowerCase(Locale.ROOT);
-        return m.contains("premature end") || m.contains("empty input") || m.contains("insufficient data");
+        return m.contains("premature end of jpeg file") || m.contains("empty input") || m.contains("insufficient data");
     }
 
     private static native Pointer tjInitDecompress();

@@ -186,6 +186,43 @@ class DecodeRobustnessTest {
         assertTrue(allocated < 8 << 20, "allocated " + allocated + " bytes");
     }
 
+    /**
+     * Byte flips and cuts in files the native codecs read: each mutant decodes or fails with a typed reason,
+     * and nothing reaches past a buffer (a native crash would take the test JVM down).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("mutationSources")
+    void mutatedFilesDecodeOrFailTyped(String name) {
+        byte[] original = file(name);
+        java.util.Random random = new java.util.Random(name.hashCode());
+        java.util.Map<String, Integer> outcomes = new java.util.TreeMap<>();
+        for (int i = 0; i < MUTANTS; i++) {
+            byte[] mutant = original.clone();
+            for (int flips = 1 + random.nextInt(8); flips > 0; flips--) {
+                mutant[12 + random.nextInt(mutant.length - 12)] ^= (byte) (1 + random.nextInt(255));
+            }
+            if (random.nextInt(4) == 0) {
+                mutant = Arrays.copyOf(mutant, 12 + random.nextInt(mutant.length - 12));
+            }
+            try {
+                DECODER.decode(mutant);
+                outcomes.merge("decoded", 1, Integer::sum);
+            } catch (ImageDecodeException e) {
+                outcomes.merge(e.reason().code(), 1, Integer::sum);
+            }
+        }
+        System.out.printf("%d mutants of %s: %s%n", MUTANTS, name, outcomes);
+        assertEquals(MUTANTS, outcomes.values().stream().mapToInt(Integer::intValue).sum());
+    }
+
+    private static final int MUTANTS = 400;
+
+    static Stream<String> mutationSources() {
+        return Stream.of("flower_small.q85_420_non_interleaved.jpg", "1x1_exif_xmp.jpg", "derived_exif_orientation6.jpg",
+                "derived_lossy.webp", "derived_lossless.webp", "derived_alpha.webp", "derived_animated.webp",
+                "derived_exif_orientation6.webp");
+    }
+
     @Test
     void namesTheFormatsItRefusesOnPurpose() {
         for (String brand : new String[] {"avif", "heic"}) {
