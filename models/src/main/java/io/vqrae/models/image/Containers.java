@@ -118,15 +118,24 @@ final class Containers {
     }
 
     /**
-     * Returns the TIFF structure of the first JPEG APP1 "Exif" segment (the one Pillow reads), or
-     * {@code null}. Stops at the first scan; a malformed marker sequence is left for the reader to report.
+     * What the JPEG segments before the first scan say.
+     *
+     * @param exif the TIFF structure of the first APP1 "Exif" segment (the one Pillow reads), or {@code null}
+     * @param cutBeforeScan whether the data ends before the first scan: inside a segment or between two
      */
-    static byte[] jpegExif(byte[] d) {
+    record JpegHeader(byte[] exif, boolean cutBeforeScan) {}
+
+    /**
+     * Walks the JPEG marker segments up to the first scan (or EOI). A malformed marker sequence ends the walk
+     * and is left for the decoder to report.
+     */
+    static JpegHeader jpegHeader(byte[] d) {
         byte[] exifHeader = ImageFormat.ascii("Exif\0\0");
+        byte[] exif = null;
         int pos = 2;
         while (pos + 4 <= d.length) {
             if ((d[pos] & 0xff) != 0xff) {
-                return null;
+                return new JpegHeader(exif, false);
             }
             int marker = d[pos + 1] & 0xff;
             if (marker == 0xff) { // fill byte
@@ -134,7 +143,7 @@ final class Containers {
                 continue;
             }
             if (marker == 0xda || marker == 0xd9) {
-                return null;
+                return new JpegHeader(exif, false);
             }
             if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { // markers without a length
                 pos += 2;
@@ -142,15 +151,19 @@ final class Containers {
             }
             int length = ((d[pos + 2] & 0xff) << 8) | (d[pos + 3] & 0xff);
             int end = pos + 2 + length;
-            if (length < 2 || end > d.length) {
-                return null;
+            if (length < 2) {
+                return new JpegHeader(exif, false);
             }
-            if (marker == 0xe1 && ImageFormat.startsWith(d, pos + 4, exifHeader) && pos + 4 + exifHeader.length <= end) {
-                return Arrays.copyOfRange(d, pos + 4 + exifHeader.length, end);
+            if (end > d.length) {
+                return new JpegHeader(exif, true);
+            }
+            if (exif == null && marker == 0xe1 && ImageFormat.startsWith(d, pos + 4, exifHeader)
+                    && pos + 4 + exifHeader.length <= end) {
+                exif = Arrays.copyOfRange(d, pos + 4 + exifHeader.length, end);
             }
             pos = end;
         }
-        return null;
+        return new JpegHeader(exif, true);
     }
 
     /**

@@ -110,21 +110,20 @@ public final class ImageDecoder {
 
     /** libjpeg-turbo like Pillow; CMYK and YCCK files go to TwelveMonkeys, which converts them with their ICC profile. */
     private DecodedImage decodeJpeg(byte[] data) throws ImageDecodeException {
-        byte[] exif = Containers.jpegExif(data);
-        TurboJpeg.Pixels pixels = TurboJpeg.decode(data, maxPixels);
+        Containers.JpegHeader segments = Containers.jpegHeader(data);
+        TurboJpeg.Pixels pixels = TurboJpeg.decode(data, segments, maxPixels);
         if (pixels == null) {
-            return decodeWithImageIo(ImageFormat.JPEG, data, exif);
+            return decodeWithImageIo(ImageFormat.JPEG, data, segments.exif());
         }
-        return upright(pixels.rgb(), pixels.width(), pixels.height(), exif, ImageFormat.JPEG);
+        return upright(pixels.rgb(), pixels.width(), pixels.height(), segments.exif(), ImageFormat.JPEG);
     }
 
     /** libwebp like Pillow: the first frame on its canvas, composited over the background if the file has alpha. */
     private DecodedImage decodeWebp(byte[] data) throws ImageDecodeException {
         byte[] exif = Containers.checkWebp(data);
-        LibWebp.Header header = LibWebp.header(data);
-        Containers.checkDimensions(header.width(), header.height(), maxPixels);
-        byte[] rgb = RgbConverter.fromRgba(LibWebp.decodeRgba(data, header), header.alpha(), background);
-        return upright(rgb, header.width(), header.height(), exif, ImageFormat.WEBP);
+        LibWebp.Canvas canvas = LibWebp.decode(data, maxPixels);
+        byte[] rgb = RgbConverter.fromRgba(canvas.rgba(), canvas.alpha(), background);
+        return upright(rgb, canvas.width(), canvas.height(), exif, ImageFormat.WEBP);
     }
 
     private DecodedImage decodeWithImageIo(ImageFormat format, byte[] data, byte[] exif) throws ImageDecodeException {

@@ -38,23 +38,24 @@ final class LibWebp {
 
     private LibWebp() {}
 
-    /** The canvas size and whether the file declares transparency (Pillow's mode RGBA rather than RGB). */
-    record Header(int width, int height, boolean alpha) {}
+    /**
+     * The first frame on its canvas as non-premultiplied RGBA ({@code width * height * 4} bytes), and whether
+     * the file declares transparency (Pillow's mode RGBA rather than RGB).
+     */
+    record Canvas(int width, int height, boolean alpha, byte[] rgba) {}
 
-    /** Parses the headers only, so the caller can apply its pixel budget before anything is allocated for pixels. */
-    static Header header(byte[] webp) throws ImageDecodeException {
+    /** Decodes, checking the header's canvas size against {@code maxPixels} before anything is allocated for pixels. */
+    static Canvas decode(byte[] webp, long maxPixels) throws ImageDecodeException {
         int[] features = new int[FEATURES_INTS];
         int status = WebPGetFeaturesInternal(webp, webp.length, features, DECODER_ABI_VERSION);
         if (status != 0) {
             throw new ImageDecodeException(status == STATUS_NOT_ENOUGH_DATA ? DecodeFailure.TRUNCATED : DecodeFailure.CORRUPT,
                     "WebP header: libwebp status " + status);
         }
-        return new Header(features[0], features[1], features[2] != 0);
-    }
-
-    /** Decodes the first frame onto its canvas as non-premultiplied RGBA, {@code width * height * 4} bytes. */
-    static byte[] decodeRgba(byte[] webp, Header header) throws ImageDecodeException {
-        byte[] rgba = new byte[Math.multiplyExact(Math.multiplyExact(header.width(), header.height()), 4)];
+        int width = features[0];
+        int height = features[1];
+        Containers.checkDimensions(width, height, maxPixels);
+        byte[] rgba = new byte[Math.multiplyExact(Math.multiplyExact(width, height), 4)];
         try (Memory data = new Memory(webp.length); Memory webpData = new Memory(2L * Native.POINTER_SIZE);
                 Memory frame = new Memory(Native.POINTER_SIZE)) {
             data.write(0, webp, 0, webp.length);
@@ -75,9 +76,9 @@ final class LibWebp {
                 // different one would run past its native buffer.
                 int[] info = new int[ANIM_INFO_INTS];
                 if (Demux.WebPAnimDecoderGetInfo(decoder, info) == 0
-                        || info[0] != header.width() || info[1] != header.height()) {
+                        || info[0] != width || info[1] != height) {
                     throw new ImageDecodeException(DecodeFailure.CORRUPT, "WebP: the container's canvas "
-                            + info[0] + "x" + info[1] + " differs from its header's " + header.width() + "x" + header.height());
+                            + info[0] + "x" + info[1] + " differs from its header's " + width + "x" + height);
                 }
                 if (Demux.WebPAnimDecoderGetNext(decoder, frame, new int[1]) == 0) {
                     throw new ImageDecodeException(DecodeFailure.CORRUPT, "WebP: libwebp cannot decode the first frame");
@@ -87,7 +88,7 @@ final class LibWebp {
                 Demux.WebPAnimDecoderDelete(decoder);
             }
         }
-        return rgba;
+        return new Canvas(width, height, features[2] != 0, rgba);
     }
 
     private static native int WebPGetFeaturesInternal(byte[] data, long size, int[] features, int version);

@@ -36,12 +36,13 @@ final class TurboJpeg {
 
     /**
      * Decodes to interleaved RGB, checking the header's size against {@code maxPixels} before anything is
-     * allocated for pixels; returns {@code null} for a CMYK or YCCK stream, which libjpeg does not convert
+     * allocated for pixels ({@code segments}, read by {@link Containers#jpegHeader}, tells a header cut short
+     * from a broken one); returns {@code null} for a CMYK or YCCK stream, which libjpeg does not convert
      * to RGB. libjpeg only warns about a stream that ends early and pads the rest with gray; Pillow refuses
      * such a file, and so does this method. Other warnings (extraneous bytes before a marker, say) keep the
      * pixels, as in Pillow.
      */
-    static Pixels decode(byte[] jpeg, long maxPixels) throws ImageDecodeException {
+    static Pixels decode(byte[] jpeg, Containers.JpegHeader segments, long maxPixels) throws ImageDecodeException {
         Pointer handle = tjInitDecompress();
         if (handle == null) {
             throw new OutOfMemoryError("tjInitDecompress: " + tjGetErrorStr2(null));
@@ -54,7 +55,7 @@ final class TurboJpeg {
             int status = tjDecompressHeader3(handle, jpeg, size, width, height, new int[1], colorspace);
             // libjpeg meets the end of a stream cut inside its header as a fake EOI: "missing SOS marker", or no
             // error and a size of 0 when the cut comes before the frame header. Pillow calls both truncated.
-            if ((status != 0 || width[0] <= 0 || height[0] <= 0) && !hasScan(jpeg)) {
+            if ((status != 0 || width[0] <= 0 || height[0] <= 0) && segments.cutBeforeScan()) {
                 throw new ImageDecodeException(DecodeFailure.TRUNCATED, "JPEG ends before its first scan");
             }
             if (status != 0) {
@@ -73,16 +74,6 @@ final class TurboJpeg {
         } finally {
             tjDestroy(handle);
         }
-    }
-
-    /** Whether the stream has a start-of-scan marker (0xFFDA) at all. */
-    private static boolean hasScan(byte[] jpeg) {
-        for (int i = 2; i + 1 < jpeg.length; i++) {
-            if (jpeg[i] == (byte) 0xff && jpeg[i + 1] == (byte) 0xda) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static ImageDecodeException failure(Pointer handle, String what) {
