@@ -4,6 +4,8 @@ Usage (from the repository root)::
 
     PYTHONPATH=models/python /usr/bin/python3 -m vqrae.export --config tiny --seed 0 --out models/tiny
     ... --config so400m-256 --checkpoint vqrae.safetensors --out DIR [--fp16]
+    ... --config so400m-256 --codebook-init random --out DIR   # random weights in minutes (benchmarks)
+    ... --config tiny --null --out DIR                         # the null model of the benchmarks
 
 Without ``--checkpoint`` the weights are the deterministic initialisation from ``--seed``
 (:func:`vqrae.model.initialize_weights`). The graphs are ONNX opset 17 with a dynamic batch axis named
@@ -60,6 +62,52 @@ class DecoderGraph(nn.Module):
 
     def forward(self, token_ids: Tensor) -> Tensor:
         return self.model.decode(token_ids, codebook=self.codebook)
+
+
+class NullEncoderGraph(nn.Module):
+    """The encoder's inputs and outputs at almost no cost, to measure everything around the model.
+
+    Each token is its patch's mean grey level (an average pool): ``token_ids`` spread it over the codebook,
+    ``features`` repeat it ``d`` times, ``quant_error`` is 0. Outputs have the real graph's shapes and dtypes,
+    so the pipeline copies, converts and writes as many bytes as with the real model.
+    """
+
+    def __init__(self, config: VQRAEConfig) -> None:
+        super().__init__()
+        self.config = config
+
+    def forward(self, pixels: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        grey = pixels.to(torch.float32).mean(dim=1, keepdim=True)
+        level = nn.functional.avg_pool2d(grey, self.config.patch_size).flatten(1)
+        size = self.config.codebook_size
+        token_ids = (level * (size / 256.0)).to(torch.int64).clamp(0, size - 1)
+        features = level.unsqueeze(-1).expand(-1, -1, self.config.width)
+        return features, token_ids, torch.zeros_like(level)
+
+
+class NullDecoderGraph(nn.Module):
+    """``token_ids`` -> each token's grey level as a flat patch: the decoder's signature at almost no cost."""
+
+    def __init__(self, config: VQRAEConfig) -> None:
+        super().__init__()
+        self.config = config
+
+    def forward(self, token_ids: Tensor) -> Tensor:
+        grid = self.config.grid_size
+        level = (token_ids.to(torch.float32) * (256.0 / self.config.codebook_size)).reshape(-1, 1, grid, grid)
+        patches = nn.functional.interpolate(level, scale_factor=self.config.patch_size, mode="nearest")
+        return patches.expand(-1, 3, -1, -1).to(torch.uint8)
+
+
+def encoder_flops(config: VQRAEConfig) -> int:
+    """FLOPs (2 per multiply-add) of the encoder graph for one image: patch embedding, the ViT's attention and
+    MLP matmuls, ``quant_proj`` and the distance search over the codebook. Norms, softmax and element-wise
+    work are left out (under 1 %); this is the numerator of MFU."""
+    n, d, c = config.num_tokens, config.width, config.code_dim
+    patch = n * 3 * config.patch_size ** 2 * d
+    per_layer = 4 * n * d * d + 2 * n * n * d + 2 * n * d * config.mlp_dim
+    quantizer = n * d * c + n * config.codebook_size * c
+    return 2 * (patch + config.depth * per_layer + quantizer)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -127,8 +175,9 @@ def _trace(module: nn.Module, example: Tensor, io_spec: Dict[str, Dict[str, Any]
     return graph
 
 
-def build_graphs(model: VQRAE, fp16: bool = False) -> Dict[str, onnx.ModelProto]:
-    """Trace the encoder and decoder graphs (and rewrite them to float16 when ``fp16``).
+def build_graphs(model: VQRAE, fp16: bool = False, null: bool = False) -> Dict[str, onnx.ModelProto]:
+    """Trace the encoder and decoder graphs (and rewrite them to float16 when ``fp16``); ``null`` traces
+    :class:`NullEncoderGraph` and :class:`NullDecoderGraph` instead of the model.
 
     In the float16 encoder the quantizer branch (``quant_proj`` and the distance/argmin search, i.e.
     the nodes only the ``token_ids``/``quant_error`` outputs depend on) stays float32: the expanded
@@ -139,9 +188,13 @@ def build_graphs(model: VQRAE, fp16: bool = False) -> Dict[str, onnx.ModelProto]
     pixels = synthetic_images(2, model.config.image_size)
     with torch.no_grad():
         token_ids = model.encode(pixels)[1]
+    encoder, decoder = (
+        (NullEncoderGraph(model.config), NullDecoderGraph(model.config)) if null
+        else (EncoderGraph(model), DecoderGraph(model))
+    )
     graphs = {
-        "encoder": _trace(EncoderGraph(model), pixels, spec["encoder"]),
-        "decoder": _trace(DecoderGraph(model), token_ids, spec["decoder"]),
+        "encoder": _trace(encoder, pixels, spec["encoder"]),
+        "decoder": _trace(decoder, token_ids, spec["decoder"]),
     }
     if fp16:
         encoder = graphs["encoder"].graph
@@ -159,16 +212,17 @@ def export(
     model_id: Optional[str] = None,
     model_version: str = DEFAULT_MODEL_VERSION,
     fp16: bool = False,
+    null: bool = False,
 ) -> Dict[str, Any]:
     """Write both graphs, ``weights.safetensors`` and ``manifest.json`` to ``out_dir``; return the manifest."""
     config = model.config
-    model_id = model_id or f"vqrae-{config.name}"
+    model_id = model_id or (f"vqrae-null-{config.name}" if null else f"vqrae-{config.name}")
     precision = "fp16" if fp16 else "fp32"
     codebook_hash = codebook_sha256(model)
     out_dir.mkdir(parents=True, exist_ok=True)
     spec = graph_io(config)
     graph_entries: Dict[str, Any] = {}
-    for role, graph in build_graphs(model, fp16).items():
+    for role, graph in build_graphs(model, fp16, null).items():
         metadata = {
             "vqrae.model_id": model_id,
             "vqrae.model_version": model_version,
@@ -213,6 +267,7 @@ def export(
             "alpha_background": ALPHA_BACKGROUND,
         },
         "codebook_sha256": codebook_hash,
+        "encoder_flops_per_image": 0 if null else encoder_flops(config),
         "graphs": graph_entries,
     }
     (out_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
@@ -228,14 +283,20 @@ def main(argv: Optional[list] = None) -> int:
     parser.add_argument("--fp16", action="store_true", help="write encoder.fp16.onnx/decoder.fp16.onnx instead of fp32 graphs")
     parser.add_argument("--model-id", help="manifest model_id (default: vqrae-<config>)")
     parser.add_argument("--model-version", default=DEFAULT_MODEL_VERSION)
+    parser.add_argument("--codebook-init", choices=("data", "random"), default="data",
+                        help="without --checkpoint: the portable initialisation with codes drawn from the encoder's "
+                             "features on synthetic images (default; runs the encoder in float64), or random weights "
+                             "from torch.randn (seconds; for benchmarks, token ids meaningless)")
+    parser.add_argument("--null", action="store_true",
+                        help="graphs with the model's inputs and outputs that do almost no work (benchmarks)")
     args = parser.parse_args(argv)
     try:
         config = get_config(args.config)
         if args.checkpoint is None:
-            model = build_model(config, args.seed)
+            model = build_model(config, args.seed, data_codebook=args.codebook_init == "data" and not args.null)
         else:
             model = load_weights(VQRAE(config), args.checkpoint).eval()
-        manifest = export(model, args.out, args.model_id, args.model_version, args.fp16)
+        manifest = export(model, args.out, args.model_id, args.model_version, args.fp16, args.null)
     except (ValueError, OSError) as exc:  # CheckpointError is a ValueError
         print(f"vqrae.export: error: {exc}", file=sys.stderr)
         return 1

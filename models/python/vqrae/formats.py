@@ -16,7 +16,7 @@ process, one thread: a per-core rate.
 
 CLI::
 
-    python -m vqrae.formats corpus --out DIR [--count 12] [--seed 0]
+    python -m vqrae.formats corpus --out DIR [--count 12] [--seed 0] [--formats jpeg png ...]
     python -m vqrae.formats bench --size 256 256 --filter bilinear [--seconds 3]   # folders on stdin
 """
 
@@ -88,31 +88,37 @@ def _sideways_exif() -> Image.Exif:
     return exif
 
 
-def save_formats(photo: Image.Image, neighbours: Sequence[Image.Image], out: Path, name: str) -> None:
-    """Saves ``photo`` in every format of :data:`FORMATS` under ``out/<format>/<name>.<suffix>``."""
+def save_formats(photo: Image.Image, neighbours: Sequence[Image.Image], out: Path, name: str,
+                 formats: Sequence[str] = FORMATS) -> None:
+    """Saves ``photo`` in each of ``formats`` under ``out/<format>/<name>.<suffix>``."""
     def path(fmt: str) -> Path:
         folder = out / fmt
         folder.mkdir(parents=True, exist_ok=True)
         return folder / (name + SUFFIX[fmt.split("-")[0]])
 
-    photo.save(path("jpeg"), quality=90)
-    photo.save(path("jpeg-exif"), quality=90, exif=_sideways_exif())
-    photo.save(path("png"))
-    photo.save(path("bmp"))
-    photo.save(path("gif"))
-    photo.save(path("webp-lossy"), quality=80)
-    photo.save(path("webp-lossless"), lossless=True)
-    _alpha_ramp(photo).save(path("webp-alpha"), quality=80)
-    frames = [n.resize(photo.size, Image.Resampling.BILINEAR) for n in neighbours]
-    photo.save(path("webp-animated"), save_all=True, append_images=frames, quality=80, duration=100, loop=0)
-    photo.save(path("webp-exif"), quality=80, exif=_sideways_exif())
+    savers = {
+        "jpeg": lambda p: photo.save(p, quality=90),
+        "jpeg-exif": lambda p: photo.save(p, quality=90, exif=_sideways_exif()),
+        "png": lambda p: photo.save(p),
+        "bmp": lambda p: photo.save(p),
+        "gif": lambda p: photo.save(p),
+        "webp-lossy": lambda p: photo.save(p, quality=80),
+        "webp-lossless": lambda p: photo.save(p, lossless=True),
+        "webp-alpha": lambda p: _alpha_ramp(photo).save(p, quality=80),
+        "webp-animated": lambda p: photo.save(
+            p, save_all=True, quality=80, duration=100, loop=0,
+            append_images=[n.resize(photo.size, Image.Resampling.BILINEAR) for n in neighbours]),
+        "webp-exif": lambda p: photo.save(p, quality=80, exif=_sideways_exif()),
+    }
+    for fmt in formats:
+        savers[fmt](path(fmt))
 
 
-def write_corpus(out: Path, count: int, seed: int) -> None:
+def write_corpus(out: Path, count: int, seed: int, formats: Sequence[str] = FORMATS) -> None:
     crops = web_size_crops(photo_sources(), count, seed)
     for i, photo in enumerate(crops):
         neighbours = [crops[(i + 1) % count], crops[(i + 2) % count]]
-        save_formats(photo, neighbours, out, f"{i:04d}")
+        save_formats(photo, neighbours, out, f"{i:04d}", formats)
 
 
 def pillow_rate(folder: Path, size: Sequence[int], filter: str, seconds: float) -> float:
@@ -142,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     corpus.add_argument("--out", type=Path, required=True)
     corpus.add_argument("--count", type=int, default=12)
     corpus.add_argument("--seed", type=int, default=0)
+    corpus.add_argument("--formats", nargs="+", choices=FORMATS, default=list(FORMATS),
+                        help="formats to write (default: all)")
     bench = commands.add_parser("bench", help="Pillow images/s for each folder read from stdin")
     bench.add_argument("--size", nargs=2, type=int, required=True, metavar=("H", "W"))
     bench.add_argument("--filter", default="bilinear")
@@ -150,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "corpus":
         if args.count < 3:
             parser.error("--count must be at least 3 (animated WebP frames come from the next photos)")
-        write_corpus(args.out, args.count, args.seed)
+        write_corpus(args.out, args.count, args.seed, args.formats)
         return 0
     for line in sys.stdin:
         folder = line.strip()

@@ -282,7 +282,7 @@ def synthetic_images(count: int, size: int) -> Tensor:
 
 
 @torch.no_grad()
-def initialize_weights(model: VQRAE, seed: int) -> VQRAE:
+def initialize_weights(model: VQRAE, seed: int, data_codebook: bool = True) -> VQRAE:
     """Deterministic initialisation from ``seed`` (the tiny artifacts use seed 0).
 
     * Linear / conv weights and position embeddings: portable approximately-normal, std 0.02; biases 0.
@@ -294,10 +294,16 @@ def initialize_weights(model: VQRAE, seed: int) -> VQRAE:
       bits), ``codebook_size`` of their tokens are drawn without replacement and E is solved so that
       C' = Linear(E) equals those z.
 
+    ``data_codebook=False`` is the benchmark initialisation: every weight from ``torch.randn`` (std 0.02,
+    E std 1) and no encoder run, so a random-weights so400m is made in seconds rather than an hour. Its
+    token ids carry no meaning and its bits depend on the machine's RNG kernels.
+
     The global RNG state is restored afterwards.
     """
     with torch.random.fork_rng():
         torch.manual_seed(seed)
+        if not data_codebook:
+            return _random_weights(model)
         for name, module in model.named_modules():
             if isinstance(module, (nn.Linear, nn.Conv2d)):
                 module.weight.copy_(_portable_normal(module.weight.shape, INIT_STD))
@@ -325,12 +331,28 @@ def initialize_weights(model: VQRAE, seed: int) -> VQRAE:
     return model
 
 
+def _random_weights(model: VQRAE) -> VQRAE:
+    for name, module in model.named_modules():
+        if isinstance(module, (nn.Linear, nn.Conv2d)) or (isinstance(module, nn.Embedding) and name.endswith("position_embedding")):
+            module.weight.normal_(0.0, INIT_STD)
+            if getattr(module, "bias", None) is not None:
+                module.bias.zero_()
+        elif isinstance(module, nn.LayerNorm):
+            module.weight.fill_(1.0)
+            module.bias.zero_()
+    proj = model.quantize.embedding_proj
+    proj.weight.copy_(torch.eye(model.config.code_dim)).add_(torch.randn_like(proj.weight), alpha=INIT_STD)
+    proj.bias.zero_()
+    model.quantize.embedding.weight.normal_(0.0, 1.0)
+    return model
+
+
 def _float64_copy(model: VQRAE) -> VQRAE:
     copy = VQRAE(model.config)
     copy.load_state_dict(model.state_dict())
     return copy.double().eval()
 
 
-def build_model(config: VQRAEConfig, seed: int) -> VQRAE:
+def build_model(config: VQRAEConfig, seed: int, data_codebook: bool = True) -> VQRAE:
     """A freshly initialised model in eval mode (see :func:`initialize_weights`)."""
-    return initialize_weights(VQRAE(config), seed).eval()
+    return initialize_weights(VQRAE(config), seed, data_codebook).eval()

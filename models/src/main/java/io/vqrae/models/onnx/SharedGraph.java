@@ -155,7 +155,9 @@ final class SharedGraph {
             options.setIntraOpNumThreads(config.intraOpThreads());
         }
         // Idle ONNX Runtime workers spin by default; next to a job's decode threads on the same cores that
-        // burns the CPU the decoders need. Parking them costs microseconds per operator, noise next to a ViT.
+        // burns the CPU the decoders need. Parking them costs microseconds per operator, noise next to a ViT:
+        // `vqrae bench` measures the tiny encoder at the same rate either way, and the whole job no faster
+        // with spinning (docs/BENCHMARKS.md).
         options.addConfigEntry("session.intra_op.allow_spinning", "0");
         if (config.provider() == ExecutionProvider.CUDA) {
             try {
