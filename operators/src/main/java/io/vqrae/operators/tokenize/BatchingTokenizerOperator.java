@@ -14,7 +14,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -35,13 +39,22 @@ import org.apache.flink.util.OutputTag;
  * <p>A watermark also flushes the buffer before it is forwarded, so it never overtakes a buffered image,
  * and every result keeps the timestamp of its input record.
  *
+ * <p>The encoder runs on a thread of its own, not the task's mailbox thread: while it encodes one batch, the
+ * mailbox thread takes in (deserializes) the next images and emits the previous batch's results, so an
+ * accelerator is not left waiting for the CPU work around it. At most {@value #MAX_IN_FLIGHT} batches are
+ * handed over and not yet emitted; a full buffer past that waits ({@link MailboxExecutor#yield}), which back-
+ * pressures the input. Results come back as mailbox mails, in batch order, so emission stays in the mailbox
+ * thread and in input order. Before a checkpoint barrier, a watermark and at end of input every batch in flight
+ * is waited for and emitted, so the invariant above holds for them too.
+ *
  * <p>Only failures that are the input's fault are handled here: when the session refuses a batch with an
  * {@link IllegalArgumentException} (an image that is not a valid model input), each image is retried
  * alone, so one poisonous image cannot take its batch-mates with it, and the images it still refuses go
  * to {@link #REJECTED} with reason {@value #TOKENIZER_FAILED}. Any other exception (ONNX Runtime failing,
  * a lost GPU, out of memory) says nothing about the images: it is rethrown so Flink restarts from the last
  * checkpoint and the images are tokenized again, instead of the whole stream being dead-lettered and
- * committed. Timers run in the task's mailbox thread, so the buffer needs no locking.
+ * committed. Timers and result mails run in the task's mailbox thread, so the buffer and the in-flight count need
+ * no locking; the inference thread touches only its batch and the session.
  */
 public final class BatchingTokenizerOperator extends AbstractStreamOperator<TokenizedImage>
         implements OneInputStreamOperator<PreprocessedImage, TokenizedImage>, ProcessingTimeCallback {
@@ -53,8 +66,16 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
     /** Reason code for an image the session refused as a model input. */
     public static final String TOKENIZER_FAILED = "tokenizer_failed";
 
+    /** Batches handed to the inference thread and not yet emitted: one encoding, one waiting behind it. */
+    static final int MAX_IN_FLIGHT = 2;
+
     private final TokenizerSpec spec;
 
+    private transient MailboxExecutor mailbox;
+    /** The thread that runs the encoder; one per subtask. */
+    private transient ExecutorService inference;
+    /** Batches handed to {@link #inference} whose results are not yet emitted. Mailbox thread only. */
+    private transient int inFlight;
     private transient TokenizerSession session;
     private transient TokenizerMetrics metrics;
     private transient JobMetrics jobMetrics;
@@ -70,6 +91,13 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         this.spec = Objects.requireNonNull(spec, "spec");
     }
 
+    /** Called by the runtime before {@link #open}, with the executor of this operator's mailbox. */
+    @Override
+    public void setMailboxExecutor(MailboxExecutor mailboxExecutor) {
+        super.setMailboxExecutor(mailboxExecutor);
+        this.mailbox = mailboxExecutor;
+    }
+
     @Override
     public void open() throws Exception {
         super.open();
@@ -80,10 +108,17 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         session = TokenizerSession.open(spec.session(subtask));
         jobMetrics = JobMetrics.open(spec.metrics(), subtask)
                 .withTokenizerHealth(spec.manifest(), SessionConfig.cpu(spec.manifest()));
+        String threadName = "vqrae-inference (" + (subtask + 1) + "/"
+                + getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks() + ")";
+        inference = Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, threadName);
+            thread.setDaemon(true);
+            return thread;
+        });
     }
 
     @Override
-    public void processElement(StreamRecord<PreprocessedImage> element) {
+    public void processElement(StreamRecord<PreprocessedImage> element) throws InterruptedException {
         if (buffer.isEmpty()) {
             deadline = getProcessingTimeService().getCurrentProcessingTime() + spec.batching().maxDelay().toMillis();
             timer = getProcessingTimeService().registerTimer(deadline, this);
@@ -98,7 +133,7 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
     }
 
     @Override
-    public void onProcessingTime(long time) {
+    public void onProcessingTime(long time) throws InterruptedException {
         if (!buffer.isEmpty() && time >= deadline) {
             flush(FlushCause.TIMER);
         }
@@ -107,25 +142,19 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
     /** Flushes first, like {@code AbstractMapBundleOperator}: a watermark must not pass the images before it. */
     @Override
     public void processWatermark(Watermark mark) throws Exception {
-        if (!buffer.isEmpty()) {
-            flush(FlushCause.WATERMARK);
-        }
+        flushAndDrain(FlushCause.WATERMARK);
         super.processWatermark(mark);
     }
 
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
         super.prepareSnapshotPreBarrier(checkpointId);
-        if (!buffer.isEmpty()) {
-            flush(FlushCause.CHECKPOINT);
-        }
+        flushAndDrain(FlushCause.CHECKPOINT);
     }
 
     @Override
     public void finish() throws Exception {
-        if (!buffer.isEmpty()) {
-            flush(FlushCause.END_OF_INPUT);
-        }
+        flushAndDrain(FlushCause.END_OF_INPUT);
         super.finish();
     }
 
@@ -133,6 +162,15 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
     public void close() throws Exception {
         try {
             cancelTimer();
+            if (inference != null) {
+                // A batch may still be encoding (the task was cancelled or failed); the native session must
+                // outlive it, so wait rather than close under it.
+                inference.shutdownNow();
+                while (!inference.awaitTermination(10, TimeUnit.SECONDS)) {
+                    LOG.info("Waiting for the encoder to finish its batch before closing the session");
+                }
+                inference = null;
+            }
             if (session != null) {
                 session.close();
                 session = null;
@@ -151,36 +189,85 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         return metrics;
     }
 
+    /** Batches handed to the encoder and not yet emitted; tests in this package wait for it to reach 0. */
+    int inFlight() {
+        return inFlight;
+    }
+
     /** The operator's session; tests in this package close it to make the runtime fail under the operator. */
     TokenizerSession session() {
         return session;
     }
 
-    private void flush(FlushCause cause) {
+    /** Hands the buffer to the encoder, then waits until every batch in flight is emitted. */
+    private void flushAndDrain(FlushCause cause) throws InterruptedException {
+        if (!buffer.isEmpty()) {
+            flush(cause);
+        }
+        while (inFlight > 0) {
+            mailbox.yield();
+        }
+    }
+
+    /** Hands the buffer to the inference thread; waits first while {@value #MAX_IN_FLIGHT} batches are in flight. */
+    private void flush(FlushCause cause) throws InterruptedException {
         cancelTimer();
         List<StreamRecord<PreprocessedImage>> batch = List.copyOf(buffer);
-        long runStart = System.nanoTime();
-        for (long arrival : arrivals) {
-            jobMetrics.waited(runStart - arrival);
-        }
         buffer.clear();
-        arrivals.clear();
         jobMetrics.buffered(0);
         metrics.flushCounter(cause).inc();
         metrics.batchSize.update(batch.size());
-        Encoded results;
-        try {
-            results = tokenize(batch);
-            jobMetrics.batch(cause.name().toLowerCase(Locale.ROOT), batch.size(), results.inferenceNanos());
-        } catch (IllegalArgumentException refused) {
-            metrics.failedBatches.inc();
-            LOG.warn("Encoder refused a batch of {}; retrying its images one by one", batch.size(), refused);
-            for (StreamRecord<PreprocessedImage> image : batch) {
-                tokenizeAlone(image);
-            }
-            return;
+        while (inFlight >= MAX_IN_FLIGHT) {
+            mailbox.yield();
         }
-        emit(batch, results);
+        long handedOver = System.nanoTime();
+        for (long arrival : arrivals) {
+            jobMetrics.waited(handedOver - arrival);
+        }
+        arrivals.clear();
+        inFlight++;
+        String flushCause = cause.name().toLowerCase(Locale.ROOT);
+        inference.execute(() -> {
+            Encoded encoded;
+            try {
+                encoded = tokenize(batch);
+            } catch (IllegalArgumentException refused) {
+                mailbox.execute(() -> retryAlone(batch, refused), "retry a refused batch image by image");
+                return;
+            } catch (Throwable failure) {
+                // Not the images' fault: rethrown in the mailbox thread, it fails the task, and Flink restarts
+                // from the last checkpoint.
+                mailbox.execute(() -> {
+                    inFlight--;
+                    throw new TokenizerFailure("Encoding a batch of " + batch.size() + " images failed", failure);
+                }, "fail the tokenizer");
+                return;
+            }
+            mailbox.execute(() -> {
+                inFlight--;
+                jobMetrics.batch(flushCause, batch.size(), encoded.inferenceNanos());
+                metrics.encodeMillis.update(encoded.inferenceNanos() / 1_000_000);
+                emit(batch, encoded);
+            }, "emit a tokenized batch");
+        });
+    }
+
+    private void retryAlone(List<StreamRecord<PreprocessedImage>> batch, IllegalArgumentException refused) {
+        inFlight--;
+        metrics.failedBatches.inc();
+        LOG.warn("Encoder refused a batch of {}; retrying its images one by one", batch.size(), refused);
+        for (StreamRecord<PreprocessedImage> image : batch) {
+            tokenizeAlone(image);
+        }
+    }
+
+    /** A failure of the encoder that is not the input's fault. */
+    static final class TokenizerFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        TokenizerFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
     private void tokenizeAlone(StreamRecord<PreprocessedImage> record) {
@@ -222,7 +309,6 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         long start = System.nanoTime();
         EncodedBatch encoded = session.encode(pixels);
         long inferenceNanos = System.nanoTime() - start;
-        metrics.encodeMillis.update(inferenceNanos / 1_000_000);
         float[] featureNorms = new float[batch.size()];
         long now = System.currentTimeMillis();
         FeatureOutput output = spec.features();

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,6 +58,7 @@ class BatchingTokenizerOperatorTest {
                 harness.processElement(image(next++, random), 0);
             }
             assertThat(metrics.fullBatches.getCount()).isEqualTo(2);
+            awaitResults(harness, operator);
             assertThat(harness.extractOutputValues()).hasSize(8);
 
             // The waiting image's timer fires at its deadline and flushes the partial batch.
@@ -64,9 +66,11 @@ class BatchingTokenizerOperatorTest {
             assertThat(metrics.timerFlushes.getCount()).isZero();
             harness.setProcessingTime(100);
             assertThat(metrics.timerFlushes.getCount()).isEqualTo(1);
+            awaitResults(harness, operator);
             assertThat(harness.extractOutputValues()).hasSize(9);
 
-            // A checkpoint barrier flushes what is buffered, so nothing is in flight at the snapshot.
+            // A checkpoint barrier flushes what is buffered and waits for it, so nothing is in flight at the
+            // snapshot: no awaitResults needed.
             harness.setProcessingTime(150);
             for (int i = 0; i < 3; i++) {
                 harness.processElement(image(next++, random), 150);
@@ -121,6 +125,7 @@ class BatchingTokenizerOperatorTest {
             harness.processElement(new PreprocessedImage("poison", "sha", new byte[12], Origin.of("in", 0, 1)), 1);
             harness.processElement(image(2, random), 0);
             harness.processElement(image(3, random), 0);
+            awaitResults(harness, operator);
 
             TokenizerMetrics metrics = operator.metrics();
             assertThat(metrics.failedBatches.getCount()).isEqualTo(1);
@@ -154,8 +159,11 @@ class BatchingTokenizerOperatorTest {
             // The runtime goes away under the operator (as with a lost GPU): every encode now fails.
             operator.session().close();
 
-            assertThatThrownBy(() -> harness.processElement(image(1, random), 0))
-                    .isInstanceOf(IllegalStateException.class)
+            harness.processElement(image(1, random), 0);
+            assertThatThrownBy(() -> awaitResults(harness, operator))
+                    .isInstanceOf(BatchingTokenizerOperator.TokenizerFailure.class)
+                    .hasMessageContaining("a batch of 2 images")
+                    .cause().isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("is closed");
             assertThat(harness.extractOutputValues()).isEmpty();
             assertThat(harness.getSideOutput(BatchingTokenizerOperator.REJECTED)).isNullOrEmpty();
@@ -186,6 +194,17 @@ class BatchingTokenizerOperatorTest {
                 assertThat(record.getTimestamp()).isEqualTo(7);
             });
             assertThat(out.get(2)).isEqualTo(new Watermark(10));
+        }
+    }
+
+    /**
+     * Runs the harness's mailbox (this thread) until the operator has no batch in flight: the encoder works on its
+     * own thread and hands results back as mails.
+     */
+    private static void awaitResults(OneInputStreamOperatorTestHarness<PreprocessedImage, TokenizedImage> harness,
+            BatchingTokenizerOperator operator) throws Exception {
+        while (operator.inFlight() > 0) {
+            harness.getTaskMailbox().take(TaskMailbox.MIN_PRIORITY).run();
         }
     }
 

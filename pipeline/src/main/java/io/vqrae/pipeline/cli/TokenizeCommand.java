@@ -6,12 +6,10 @@ import io.vqrae.models.manifest.ModelLoadException;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.EncodedBatch;
 import io.vqrae.models.onnx.ExecutionProvider;
-import io.vqrae.models.onnx.TokenizerSession;
-import io.vqrae.operators.data.InputImage;
-import io.vqrae.operators.data.Origin;
 import io.vqrae.operators.decode.ImagePreparer;
 import io.vqrae.pipeline.config.ConfigException;
 import io.vqrae.pipeline.config.JobConfig;
+import io.vqrae.pipeline.files.FileTokenizer;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.progress.Progress;
 import java.io.IOException;
@@ -27,15 +25,19 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code vqrae tokenize [--model DIR] FILE|DIR...}: tokenizes image files without Kafka or Flink, one JSON
  * line per file on stdout, a summary on stderr. It reads the job's configuration (defaults, {@code --config},
  * {@code --set}) and decodes through the job's own {@link ImagePreparer}, so it accepts, rejects and
- * tokenizes exactly as the job does. A file that cannot be read or decoded gets a line with its reason
+ * tokenizes exactly as the job does. Files are read and decoded ahead on {@code --decode-threads} threads while
+ * the encoder runs ({@link FileTokenizer}). A file that cannot be read or decoded gets a line with its reason
  * code; the exit code is 0 when every file was handled either way.
  */
 @Command(
@@ -46,8 +48,8 @@ import picocli.CommandLine.Parameters;
             "\"mean_quant_error\", \"timing_ms\"} or {\"file\", \"error\": {\"reason\", \"message\"}}.",
             "Limits, batch size and model settings are the job's (docs/pipeline.md)."})
 public final class TokenizeCommand implements Callable<Integer> {
-    /** Reason code for a file the command could not read (the decoder's codes cover everything after that). */
-    static final String UNREADABLE_FILE = "unreadable_file";
+    @Spec
+    CommandSpec spec;
 
     @Mixin
     ConfigOptions config = new ConfigOptions();
@@ -63,6 +65,10 @@ public final class TokenizeCommand implements Callable<Integer> {
 
     @Option(names = "--provider", paramLabel = "cpu|cuda", description = "Execution provider (model.provider; default: cpu).")
     ExecutionProvider provider;
+
+    @Option(names = "--decode-threads", paramLabel = "N",
+            description = "Threads that read and decode files while the encoder runs (default: one per core).")
+    Integer decodeThreads;
 
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "Image files or folders.")
     List<Path> inputs;
@@ -85,36 +91,25 @@ public final class TokenizeCommand implements Callable<Integer> {
         JobConfig jobConfig = jobConfig();
         List<Path> files = expand(inputs);
         ModelManifest manifest = JobPlan.loadModel(jobConfig);
-        ImagePreparer preparer = new ImagePreparer(manifest, jobConfig.limits());
-        int batchLimit = jobConfig.batching().maxSize();
+        int threads = decodeThreads != null ? decodeThreads : Runtime.getRuntime().availableProcessors();
+        if (threads < 1) {
+            throw new ParameterException(spec.commandLine(), "--decode-threads must be at least 1, got " + threads);
+        }
         Summary summary = new Summary();
         long start = System.nanoTime();
-        try (TokenizerSession session = TokenizerSession.open(jobConfig.model().session(manifest, 0));
-                Progress progress = Progress.start(err, files.size(), summary::handled, summary::rejectedCount)) {
-            List<ImagePreparer.Prepared> batch = new ArrayList<>(batchLimit);
-            List<Path> batchFiles = new ArrayList<>(batchLimit);
-            for (Path file : files) {
-                byte[] bytes;
-                try {
-                    bytes = Files.readAllBytes(file);
-                } catch (IOException e) {
-                    reject(file, UNREADABLE_FILE, e.toString(), summary);
-                    continue;
+        try (Progress progress = Progress.start(err, files.size(), summary::handled, summary::rejectedCount)) {
+            new FileTokenizer(jobConfig, manifest, threads).run(files, new FileTokenizer.Listener() {
+                @Override
+                public void tokenized(Path file, ImagePreparer.Prepared prepared, EncodedBatch batch, int index, long encodeNanos) {
+                    print(file, manifest, prepared, batch, index, encodeNanos);
+                    summary.tokenized = summary.tokenized + 1;
                 }
-                ImagePreparer.Outcome outcome = preparer.prepare(InputImage.of(file.toString(), bytes, new Origin(null, null, null)));
-                if (outcome instanceof ImagePreparer.Rejected rejected) {
-                    reject(file, rejected.rejection().reason(), rejected.rejection().message(), summary);
-                } else if (outcome instanceof ImagePreparer.Prepared prepared) {
-                    batch.add(prepared);
-                    batchFiles.add(file);
-                    if (batch.size() == batchLimit) {
-                        encode(session, batch, batchFiles, summary);
-                    }
+
+                @Override
+                public void rejected(Path file, String reason, String message) {
+                    reject(file, reason, message, summary);
                 }
-            }
-            if (!batch.isEmpty()) {
-                encode(session, batch, batchFiles, summary);
-            }
+            });
         } catch (ModelLoadException e) {
             throw new ConfigException("model.dir", e.getMessage());
         } catch (InterruptedException e) {
@@ -140,31 +135,21 @@ public final class TokenizeCommand implements Callable<Integer> {
         return config.load(options, model);
     }
 
-    private void encode(TokenizerSession session, List<ImagePreparer.Prepared> batch, List<Path> files, Summary summary) {
-        long t0 = System.nanoTime();
-        EncodedBatch encoded = session.encode(batch.stream().map(p -> p.image().chw()).toList());
-        double encodeMsPerImage = (System.nanoTime() - t0) / 1e6 / batch.size();
-        ModelManifest manifest = session.manifest();
-        for (int i = 0; i < batch.size(); i++) {
-            ImagePreparer.Prepared p = batch.get(i);
-            ObjectNode line = json.createObjectNode();
-            line.put("file", files.get(i).toString());
-            line.putArray("source_size").add(p.sourceWidth()).add(p.sourceHeight());
-            line.putArray("grid").add(manifest.gridHeight()).add(manifest.gridWidth());
-            var ids = line.putArray("token_ids");
-            for (int id : encoded.tokenIds(i)) {
-                ids.add(id);
-            }
-            line.put("mean_quant_error", encoded.meanQuantError(i));
-            ObjectNode timing = line.putObject("timing_ms");
-            timing.put("decode", round(p.decodeNanos() / 1e6));
-            timing.put("preprocess", round(p.preprocessNanos() / 1e6));
-            timing.put("encode", round(encodeMsPerImage));
-            print(line);
-            summary.tokenized = summary.tokenized + 1;
+    private void print(Path file, ModelManifest manifest, ImagePreparer.Prepared p, EncodedBatch encoded, int i, long encodeNanos) {
+        ObjectNode line = json.createObjectNode();
+        line.put("file", file.toString());
+        line.putArray("source_size").add(p.sourceWidth()).add(p.sourceHeight());
+        line.putArray("grid").add(manifest.gridHeight()).add(manifest.gridWidth());
+        var ids = line.putArray("token_ids");
+        for (int id : encoded.tokenIds(i)) {
+            ids.add(id);
         }
-        batch.clear();
-        files.clear();
+        line.put("mean_quant_error", encoded.meanQuantError(i));
+        ObjectNode timing = line.putObject("timing_ms");
+        timing.put("decode", round(p.decodeNanos() / 1e6));
+        timing.put("preprocess", round(p.preprocessNanos() / 1e6));
+        timing.put("encode", round(encodeNanos / 1e6 / encoded.size()));
+        print(line);
     }
 
     private void reject(Path file, String reason, String message, Summary summary) {
