@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -17,6 +18,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class InputWriter implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final String topic;
+    /** The first failure of an asynchronous send. */
+    private final AtomicReference<Exception> failure = new AtomicReference<>();
 
     public InputWriter(JobConfig.Kafka kafka) {
         Properties props = KafkaClients.properties(kafka);
@@ -27,8 +30,32 @@ public final class InputWriter implements AutoCloseable {
         this.topic = kafka.topics().input();
     }
 
-    /** Sends one image as an {@code ImageRecord}; {@code sourceUri} may be null. */
+    /** Sends one image as an {@code ImageRecord} and waits for the broker's acknowledgement; {@code sourceUri} may be null. */
     public void send(String id, byte[] image, String sourceUri) {
+        try {
+            producer.send(record(id, image, sourceUri)).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while writing to " + topic, e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("Could not write to " + topic + ": " + e.getCause(), e.getCause());
+        }
+    }
+
+    /**
+     * Sends one image without waiting (many in flight: how a loader keeps up with the job); a failed send is
+     * thrown by a later call or by {@link #close()}.
+     */
+    public void sendAsync(String id, byte[] image, String sourceUri) {
+        throwFailedSend();
+        producer.send(record(id, image, sourceUri), (metadata, e) -> {
+            if (e != null) {
+                failure.compareAndSet(null, e);
+            }
+        });
+    }
+
+    private ProducerRecord<byte[], byte[]> record(String id, byte[] image, String sourceUri) {
         ImageRecord record = ImageRecord.newBuilder()
                 .setId(id)
                 .setImage(ByteBuffer.wrap(image))
@@ -38,19 +65,23 @@ public final class InputWriter implements AutoCloseable {
             ByteBuffer encoded = record.toByteBuffer();
             byte[] value = new byte[encoded.remaining()];
             encoded.get(value);
-            producer.send(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), value)).get();
+            return new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8), value);
         } catch (IOException e) {
             throw new UncheckedIOException("Encoding to memory cannot fail", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while writing to " + topic, e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("Could not write to " + topic + ": " + e.getCause(), e.getCause());
         }
     }
 
+    private void throwFailedSend() {
+        Exception e = failure.get();
+        if (e != null) {
+            throw new IllegalStateException("Could not write to " + topic + ": " + e, e);
+        }
+    }
+
+    /** Waits for every image sent, then closes the producer; throws if one could not be written. */
     @Override
     public void close() {
         producer.close();
+        throwFailedSend();
     }
 }

@@ -1,0 +1,397 @@
+package io.vqrae.pipeline.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.vqrae.models.manifest.ModelManifest;
+import io.vqrae.models.onnx.EncodedBatch;
+import io.vqrae.models.onnx.SessionConfig;
+import io.vqrae.operators.decode.ImagePreparer;
+import io.vqrae.pipeline.config.JobConfig;
+import io.vqrae.pipeline.files.FileTokenizer;
+import java.awt.Color;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * {@code vqrae bench}: where the time goes, in one table. Each part measures one limit of the pipeline on the
+ * same photos and prints its row as soon as it has it; the ratios that matter (the job against the ideal
+ * pipelined rate, Java decode against Pillow, batching's gain) are computed from sides measured in the same
+ * run. Results go to a JSON report and a throughput-against-batch plot as well.
+ */
+public final class Benchmark {
+    /** The parts, in the order they run. */
+    public enum Part { ENGINE, DECODE, CEILING, STEADY, BATCH1, SERIALIZATION, SOAK }
+
+    /** Batch sizes of the engine part. */
+    static final List<Integer> BATCH_SIZES = List.of(1, 2, 4, 8, 16, 32, 64);
+
+    /**
+     * What to measure.
+     *
+     * @param model the real model (parts engine, steady, batch1, soak)
+     * @param nullModel the null model: the real one's inputs and outputs at no cost (part ceiling)
+     * @param images photos; files in sub-folders are grouped by folder (a {@code vqrae.formats corpus}),
+     *     others by their extension. The job parts use the {@code jpeg} group when there is one, else every file
+     * @param parts the parts to run
+     * @param seconds length of one timed measurement
+     * @param rounds alternating rounds of each two-sided comparison
+     * @param jobImages images through the job per steady-state run
+     * @param soak length of the soak
+     * @param python interpreter with Pillow, for the Pillow side of the decode part and the ideal
+     * @param pythonPath {@code models/python}
+     * @param jobSettings job config keys for every job part (e.g. {@code batching.max-size})
+     * @param report where the JSON report goes, or null
+     * @param plot where the plot goes, or null
+     */
+    public record Options(Path model, Path nullModel, Path images, Set<Part> parts, double seconds, int rounds,
+            int jobImages, Duration soak, String python, Path pythonPath, Map<String, String> jobSettings, Path report,
+            Path plot) {
+        public Options {
+            Objects.requireNonNull(model, "model");
+            Objects.requireNonNull(images, "images");
+            parts = parts.isEmpty() ? EnumSet.noneOf(Part.class) : EnumSet.copyOf(parts);
+            jobSettings = Map.copyOf(jobSettings);
+            if (parts.contains(Part.CEILING) && nullModel == null) {
+                throw new IllegalArgumentException("The ceiling part needs the null model (--null-model)");
+            }
+        }
+    }
+
+    private final Options options;
+    private final PrintStream out;
+    private final ModelManifest manifest;
+    private final Map<String, List<Path>> groups;
+    private final List<Path> jobFiles;
+    private final List<byte[]> jobPhotos;
+    private final int cores = Runtime.getRuntime().availableProcessors();
+    private final Map<String, Object> report = new LinkedHashMap<>();
+
+    private Benchmark(Options options, PrintStream out) throws Exception {
+        this.options = options;
+        this.out = out;
+        this.manifest = JobConfig.fromMap(Map.of("model.dir", options.model().toString())).model().loadManifest();
+        this.groups = group(options.images());
+        this.jobFiles = groups.getOrDefault("jpeg", groups.values().stream().flatMap(List::stream).toList());
+        this.jobPhotos = new ArrayList<>();
+        for (Path file : jobFiles) {
+            jobPhotos.add(Files.readAllBytes(file));
+        }
+    }
+
+    public static Map<String, Object> run(Options options, PrintStream out) throws Exception {
+        return new Benchmark(options, out).run();
+    }
+
+    private Map<String, Object> run() throws Exception {
+        report.put("machine", Map.of("cores", cores, "java", System.getProperty("java.version"),
+                "os", System.getProperty("os.name") + " " + System.getProperty("os.arch"),
+                "max_heap_bytes", Runtime.getRuntime().maxMemory()));
+        report.put("model", manifest.modelId() + " " + manifest.modelVersion());
+        report.put("images", Map.of("folder", options.images().toString(), "job_photos", jobPhotos.size()));
+        out.printf(Locale.ROOT, "vqrae bench: %s, %d photos for the job (%s), %d cores, %.0f s x %d rounds per comparison%n%n",
+                manifest.modelId(), jobPhotos.size(), options.images(), cores, options.seconds(), options.rounds());
+        out.println("| part | measure | result | against |");
+        out.println("|---|---|---|---|");
+
+        List<EngineBench.Rates> engine = options.parts().contains(Part.ENGINE) ? engine() : List.of();
+        DecodeLimit.Rates decodeAllCores = options.parts().contains(Part.DECODE) ? decode() : null;
+        if (options.parts().contains(Part.CEILING)) {
+            ceiling();
+        }
+        JobBench.Steady steady = null;
+        if (options.parts().contains(Part.STEADY)) {
+            steady = steady(engine, decodeAllCores);
+        }
+        if (options.parts().contains(Part.BATCH1)) {
+            batchOne(steady, engine);
+        }
+        if (options.parts().contains(Part.SERIALIZATION)) {
+            serialization();
+        }
+        if (options.parts().contains(Part.SOAK)) {
+            soak(steady);
+        }
+        if (options.plot() != null && !engine.isEmpty()) {
+            plot(engine, steady);
+        }
+        if (options.report() != null) {
+            Path parent = options.report().toAbsolutePath().getParent();
+            Files.createDirectories(parent);
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(options.report().toFile(), report);
+            out.println();
+            out.println("report: " + options.report());
+        }
+        return report;
+    }
+
+    private List<EngineBench.Rates> engine() throws Exception {
+        JobConfig config = jobConfig(options.model());
+        SessionConfig session = config.model().session(manifest, 0);
+        List<EngineBench.Rates> rates = new EngineBench(manifest, session).run(BATCH_SIZES, options.seconds(), options.rounds());
+        for (EngineBench.Rates r : rates) {
+            row("1 engine", "encoder graph, batch " + r.batchSize() + ", pre-made uint8",
+                    fmt("bare ORT %.0f images/s", r.bare()),
+                    fmt("TokenizerSession %.0f (%.2fx)", r.session(), r.session() / r.bare()));
+        }
+        report.put("engine", rates);
+        return rates;
+    }
+
+    private DecodeLimit.Rates decode() throws Exception {
+        Path folders = Files.createTempDirectory("vqrae-bench-groups-");
+        try (DecodeLimit limit = new DecodeLimit(manifest, options.python(), options.pythonPath(), cores, options.seconds())) {
+            Map<String, List<byte[]>> payloads = new TreeMap<>();
+            Map<String, Path> groupFolders = new TreeMap<>();
+            for (Map.Entry<String, List<Path>> group : groups.entrySet()) {
+                List<byte[]> bytes = new ArrayList<>();
+                Path folder = Files.createDirectories(folders.resolve(group.getKey()));
+                for (Path file : group.getValue()) {
+                    bytes.add(Files.readAllBytes(file));
+                    Files.createSymbolicLink(folder.resolve(Integer.toString(bytes.size())), file.toAbsolutePath());
+                }
+                payloads.put(group.getKey(), bytes);
+                groupFolders.put(group.getKey(), folder);
+            }
+            limit.warmUp(new ArrayList<>(payloads.values()));
+            List<DecodeLimit.Rates> perThread = new ArrayList<>();
+            for (String group : payloads.keySet()) {
+                DecodeLimit.Rates r = limit.measure(group, payloads.get(group), groupFolders.get(group), options.seconds(),
+                        options.rounds(), 1);
+                perThread.add(r);
+                row("2 decode", "decode + preprocess, " + group + " (" + r.files() + " files), 1 thread",
+                        fmt("Java %.0f images/s", r.java()), fmt("Pillow %.0f (Java/Pillow %.2f)", r.pillow(), r.ratio()));
+            }
+            String jobGroup = groups.containsKey("jpeg") ? "jpeg" : groups.keySet().iterator().next();
+            DecodeLimit.Rates all = limit.measure(jobGroup, payloads.get(jobGroup), groupFolders.get(jobGroup),
+                    options.seconds(), options.rounds(), cores);
+            row("2 decode", "decode + preprocess, " + jobGroup + ", " + cores + " threads / processes",
+                    fmt("Java %.0f images/s", all.java()), fmt("Pillow %.0f (Java/Pillow %.2f)", all.pillow(), all.ratio()));
+            report.put("decode_per_thread", perThread);
+            report.put("decode_all_cores", all);
+            return all;
+        } finally {
+            try (Stream<Path> walk = Files.walk(folders)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    private void ceiling() throws Exception {
+        JobBench.Steady s = new JobBench(options.nullModel(), jobPhotos, options.jobSettings()).steadyState(options.jobImages());
+        row("3 ceiling", "whole job, null model, steady state",
+                fmt("%.0f images/s, %.0f per core (CPU-second)", s.imagesPerSecond(), s.imagesPerCoreSecond()),
+                fmt("target >= 200 per core: %s", s.imagesPerCoreSecond() >= 200 ? "met" : "NOT met"));
+        cpuRows("3 ceiling", s);
+        report.put("ceiling", steadyMap(s));
+    }
+
+    /** Where a job run's CPU went, per kind of thread, in ms per image: the five largest. */
+    private void cpuRows(String part, JobBench.Steady s) {
+        s.cpuByThread().entrySet().stream().limit(5).forEach(e -> row(part, "  CPU of " + e.getKey(),
+                fmt("%.2f ms per image", e.getValue() * 1000 / s.images()), ""));
+    }
+
+    private JobBench.Steady steady(List<EngineBench.Rates> engine, DecodeLimit.Rates decode) throws Exception {
+        JobBench.Steady s = new JobBench(options.model(), jobPhotos, options.jobSettings()).steadyState(options.jobImages());
+        Map<String, Object> entry = steadyMap(s);
+        String against = "ideal not computed (needs the engine and decode parts)";
+        int batch = jobConfig(options.model()).batching().maxSize();
+        EngineBench.Rates atBatch = engine.stream().filter(r -> r.batchSize() == batch).findFirst().orElse(null);
+        if (atBatch != null && decode != null) {
+            // One shared CPU: per image, the engine's time plus Pillow's decode time on all cores.
+            double ideal = 1 / (1 / atBatch.bare() + 1 / decode.pillow());
+            entry.put("ideal_images_per_second", ideal);
+            entry.put("ratio_to_ideal", s.imagesPerSecond() / ideal);
+            against = fmt("ideal 1/(1/%.0f + 1/%.0f) = %.0f: %.2f (target >= 0.9)", atBatch.bare(), decode.pillow(), ideal,
+                    s.imagesPerSecond() / ideal);
+        }
+        long peakRss = JobBench.peakResidentSetBytes();
+        entry.put("peak_rss_bytes", peakRss);
+        row("4 steady", "whole job, " + manifest.modelId() + " (" + manifest.graph("encoder").precision() + "), batch "
+                        + batch + ", after warm-up",
+                fmt("%.1f images/s (%s; %.0f s run incl. start-up; peak RSS %d MiB)", s.imagesPerSecond(),
+                        s.wholeRun() ? "whole run: one commit carried most images" : "between commits",
+                        s.wallSeconds(), peakRss >> 20),
+                against);
+        cpuRows("4 steady", s);
+        report.put("steady", entry);
+
+        double tokenize = tokenizeRate();
+        Map<String, Object> tokenizeEntry = new LinkedHashMap<>();
+        tokenizeEntry.put("images_per_second", tokenize);
+        String tokenizeAgainst = "";
+        if (entry.containsKey("ideal_images_per_second")) {
+            double ideal = (double) entry.get("ideal_images_per_second");
+            tokenizeEntry.put("ratio_to_ideal", tokenize / ideal);
+            tokenizeAgainst = fmt("ideal %.0f: %.2f (target >= 0.9)", ideal, tokenize / ideal);
+        }
+        row("4 steady", "vqrae tokenize (files, no Kafka/Flink), " + cores + " decode threads, after warm-up",
+                fmt("%.1f images/s", tokenize), tokenizeAgainst);
+        report.put("tokenize", tokenizeEntry);
+        return s;
+    }
+
+    /**
+     * Images/s of {@link FileTokenizer} (what {@code vqrae tokenize} runs) on the job's photos, as many times over
+     * as the job takes images, timed after the first quarter like the job.
+     */
+    private double tokenizeRate() throws Exception {
+        List<Path> files = new ArrayList<>();
+        for (int i = 0; i < options.jobImages(); i++) {
+            files.add(jobFiles.get(i % jobFiles.size()));
+        }
+        JobConfig config = jobConfig(options.model());
+        long warmUp = (long) (files.size() * JobBench.WARM_UP_SHARE);
+        long[] start = {0};
+        long[] count = {0};
+        new FileTokenizer(config, manifest, cores).run(files, new FileTokenizer.Listener() {
+            @Override
+            public void tokenized(Path file, ImagePreparer.Prepared prepared, EncodedBatch batch, int index, long encodeNanos) {
+                if (++count[0] == warmUp) {
+                    start[0] = System.nanoTime();
+                }
+            }
+
+            @Override
+            public void rejected(Path file, String reason, String message) {
+                throw new IllegalStateException("The bench photo " + file + " was rejected: " + reason + ": " + message);
+            }
+        });
+        return (count[0] - warmUp) / ((System.nanoTime() - start[0]) / 1e9);
+    }
+
+    private void batchOne(JobBench.Steady batched, List<EngineBench.Rates> engine) throws Exception {
+        Map<String, String> settings = new LinkedHashMap<>(options.jobSettings());
+        settings.put("batching.max-size", "1");
+        JobBench.Steady s = new JobBench(options.model(), jobPhotos, settings).steadyState(options.jobImages());
+        Map<String, Object> entry = steadyMap(s);
+        String against = "";
+        if (batched != null) {
+            entry.put("batching_gain", batched.imagesPerSecond() / s.imagesPerSecond());
+            against = fmt("batching gain %.2fx (job at batch %d)", batched.imagesPerSecond() / s.imagesPerSecond(),
+                    jobConfig(options.model()).batching().maxSize());
+        }
+        row("5 batch-1", "whole job, one image per encoder run", fmt("%.0f images/s", s.imagesPerSecond()), against);
+        engine.stream().filter(r -> r.batchSize() == 1).findFirst().ifPresent(one -> {
+            EngineBench.Rates best = engine.stream().max(java.util.Comparator.comparingDouble(EngineBench.Rates::bare)).orElseThrow();
+            row("5 batch-1", "engine, batch 1", fmt("%.0f images/s", one.bare()),
+                    fmt("best batch %d: %.0f (%.2fx)", best.batchSize(), best.bare(), best.bare() / one.bare()));
+        });
+        report.put("batch1", entry);
+    }
+
+    private void serialization() throws Exception {
+        SerializationBench bench = new SerializationBench();
+        List<SerializationBench.Codec> codecs = bench.codecs(options.seconds());
+        for (SerializationBench.Codec c : codecs) {
+            row("6 serialization", "Avro single-object " + c.record() + ", " + c.bytes() + " bytes",
+                    fmt("encode %.0f MB/s", c.encodeMegabytesPerSecond()), fmt("decode %.0f MB/s", c.decodeMegabytesPerSecond()));
+        }
+        List<SerializationBench.Produce> produce = bench.produce(options.seconds(),
+                List.of(JobConfig.Compression.NONE, JobConfig.Compression.LZ4, JobConfig.Compression.ZSTD));
+        for (SerializationBench.Produce p : produce) {
+            row("6 serialization", "produce 576 KiB feature records to the embedded broker, " + p.compression(),
+                    fmt("%.0f records/s, %.0f MB/s", p.recordsPerSecond(), p.megabytesPerSecond()), "");
+        }
+        report.put("serialization", Map.of("codecs", codecs, "produce", produce));
+    }
+
+    private void soak(JobBench.Steady steady) throws Exception {
+        // Fed below capacity, so the soak measures memory under a steady load rather than a growing backlog.
+        double rate = steady != null ? 0.7 * steady.imagesPerSecond() : 50;
+        List<JobBench.MemorySample> samples = new JobBench(options.model(), jobPhotos, options.jobSettings())
+                .soak(rate, options.soak(), Duration.ofSeconds(10));
+        // Growth is measured after the first minute (or first tenth): JIT, heap sizing and buffers settle first.
+        double settle = Math.min(60, options.soak().toSeconds() / 10.0);
+        JobBench.MemorySample first = samples.stream().filter(s -> s.atSeconds() >= settle).findFirst().orElse(samples.get(0));
+        JobBench.MemorySample last = samples.get(samples.size() - 1);
+        double rssGrowth = (double) (last.rssBytes() - first.rssBytes()) / first.rssBytes();
+        long peakRss = samples.stream().mapToLong(JobBench.MemorySample::rssBytes).max().orElse(0);
+        row("7 soak", fmt("%.0f s at %.0f images/s fed, sampled every 10 s", last.atSeconds(), rate),
+                fmt("RSS %d -> %d MiB (%+.1f%%), peak %d MiB", first.rssBytes() >> 20, last.rssBytes() >> 20, rssGrowth * 100,
+                        peakRss >> 20),
+                fmt("heap after GC %d -> %d MiB, direct %d -> %d MiB; target RSS growth < 5%%: %s",
+                        first.heapAfterGcBytes() >> 20, last.heapAfterGcBytes() >> 20, first.directBytes() >> 20,
+                        last.directBytes() >> 20, rssGrowth < 0.05 ? "met" : "NOT met"));
+        report.put("soak", Map.of("fed_images_per_second", rate, "committed", last.committed(), "rss_growth", rssGrowth,
+                "samples", samples));
+    }
+
+    private void plot(List<EngineBench.Rates> engine, JobBench.Steady steady) throws IOException {
+        List<BenchPlot.Series> series = new ArrayList<>();
+        series.add(new BenchPlot.Series("bare ONNX Runtime", new Color(0x33, 0x66, 0xcc),
+                engine.stream().map(r -> new double[] {r.batchSize(), r.bare()}).toList()));
+        series.add(new BenchPlot.Series("TokenizerSession", new Color(0xee, 0x88, 0x22),
+                engine.stream().map(r -> new double[] {r.batchSize(), r.session()}).toList()));
+        if (steady != null) {
+            series.add(new BenchPlot.Series("whole job (steady)", new Color(0x22, 0x99, 0x44),
+                    List.of(new double[] {jobConfig(options.model()).batching().maxSize(), steady.imagesPerSecond()})));
+        }
+        BenchPlot.write(fmt("%s on %d cores: images/s against batch size", manifest.modelId(), cores), series, options.plot());
+        out.println("plot: " + options.plot());
+    }
+
+    private JobConfig jobConfig(Path model) {
+        Map<String, String> settings = new LinkedHashMap<>(options.jobSettings());
+        settings.put("model.dir", model.toString());
+        return JobConfig.fromMap(settings);
+    }
+
+    private static Map<String, Object> steadyMap(JobBench.Steady s) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("images_per_second", s.imagesPerSecond());
+        map.put("images_per_core_second", s.imagesPerCoreSecond());
+        map.put("measured_images", s.images());
+        map.put("measured_seconds", s.seconds());
+        map.put("wall_seconds", s.wallSeconds());
+        map.put("whole_run", s.wholeRun());
+        map.put("cpu_seconds_by_thread", s.cpuByThread());
+        return map;
+    }
+
+    private void row(String part, String measure, String result, String against) {
+        out.printf("| %s | %s | %s | %s |%n", part, measure, result, against);
+        out.flush();
+    }
+
+    private static String fmt(String format, Object... args) {
+        return String.format(Locale.ROOT, format, args);
+    }
+
+    private static String extension(Path file) {
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        String extension = name.contains(".") ? name.substring(name.lastIndexOf('.') + 1) : "other";
+        return extension.equals("jpg") ? "jpeg" : extension;
+    }
+
+    /** Files by group: the first folder under {@code root}, or for files directly in it, their extension. */
+    static Map<String, List<Path>> group(Path root) throws IOException {
+        Map<String, List<Path>> groups = new TreeMap<>();
+        try (Stream<Path> walk = Files.walk(root, java.nio.file.FileVisitOption.FOLLOW_LINKS)) {
+            for (Path file : walk.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith(".")).sorted().toList()) {
+                Path relative = root.relativize(file);
+                String group = relative.getNameCount() > 1 ? relative.getName(0).toString() : extension(file);
+                groups.computeIfAbsent(group, g -> new ArrayList<>()).add(file);
+            }
+        }
+        if (groups.isEmpty()) {
+            throw new IllegalArgumentException("No image files under " + root);
+        }
+        return groups;
+    }
+}

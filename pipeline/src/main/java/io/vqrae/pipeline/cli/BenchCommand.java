@@ -1,0 +1,71 @@
+package io.vqrae.pipeline.cli;
+
+import io.vqrae.pipeline.bench.Benchmark;
+import io.vqrae.pipeline.bench.Benchmark.Part;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code vqrae bench}: the performance table of docs/BENCHMARKS.md (see {@link Benchmark}). */
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = {"Measures where the time goes: engine limit, decode limit (against Pillow), pipeline ceiling",
+            "(null model), the job's steady state against the ideal pipelined rate, batch-1 baseline, serialization",
+            "and a soak, printed as one table. bin/vqrae bench prepares the photos and the null model first."})
+final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = "--model", paramLabel = "DIR", description = "Model directory (default: ${DEFAULT-VALUE}).")
+    Path model = CliDefaults.modelDir();
+
+    @Option(names = "--null-model", paramLabel = "DIR", description = "Null model directory (python -m vqrae.export --null).")
+    Path nullModel;
+
+    @Option(names = "--images", paramLabel = "DIR", required = true,
+            description = "Photos; a python -m vqrae.formats corpus folder gives the decode part one row per format.")
+    Path images;
+
+    @Option(names = "--parts", split = ",", paramLabel = "PART",
+            description = "Parts to run, comma-separated: ${COMPLETION-CANDIDATES} (default: all).")
+    Set<Part> parts = EnumSet.allOf(Part.class);
+
+    @Option(names = "--seconds", paramLabel = "N", defaultValue = "3", description = "Length of one timed measurement (default: ${DEFAULT-VALUE}).")
+    double seconds;
+
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "3", description = "Alternating rounds per comparison (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--job-images", paramLabel = "N", defaultValue = "6000",
+            description = "Images per job run; the first quarter is warm-up (default: ${DEFAULT-VALUE}).")
+    int jobImages;
+
+    @Option(names = "--soak-seconds", paramLabel = "N", defaultValue = "600", description = "Length of the soak (default: ${DEFAULT-VALUE}).")
+    long soakSeconds;
+
+    @Option(names = "--python", paramLabel = "PATH", defaultValue = "/usr/bin/python3", description = "Python with Pillow (default: ${DEFAULT-VALUE}).")
+    String python;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Job config key for every job part, e.g. --set batching.max-size=32 (repeatable).")
+    Map<String, String> jobSettings = new LinkedHashMap<>();
+
+    @Option(names = "--report", paramLabel = "FILE", defaultValue = "out/bench.json", description = "JSON report (default: ${DEFAULT-VALUE}).")
+    Path report;
+
+    @Option(names = "--plot", paramLabel = "FILE", defaultValue = "out/bench-throughput.png",
+            description = "Throughput against batch size PNG (default: ${DEFAULT-VALUE}).")
+    Path plot;
+
+    @Override
+    public Integer call() throws Exception {
+        Path pythonPath = Path.of(System.getProperty(CliDefaults.HOME_PROPERTY, ".")).resolve("models").resolve("python");
+        Benchmark.run(new Benchmark.Options(model, nullModel, images, parts, seconds, rounds, jobImages,
+                Duration.ofSeconds(soakSeconds), python, pythonPath, jobSettings, report, plot), System.out);
+        return 0;
+    }
+}
