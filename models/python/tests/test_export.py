@@ -11,7 +11,8 @@ import torch
 from onnx import TensorProto, numpy_helper
 
 from vqrae.checkpoint import read_safetensors, save_safetensors
-from vqrae.export import export, main as export_main
+from vqrae.export import NullEncoderGraph, encoder_flops, export, main as export_main
+from vqrae.model import build_model
 from vqrae.config import get_config
 from vqrae.metrics import psnr
 from vqrae.reference import load_model, main as reference_main
@@ -23,7 +24,8 @@ COMMITTED = ROOT / "models" / "tiny"
 TRAINED_MIN_PSNR = 16.0  # dB on synthetic smooth images (see test_committed_tiny_model_is_trained)
 MANIFEST_KEYS = {
     "format_version", "model_id", "model_version", "config", "codebook_size", "code_dim", "token_grid",
-    "num_tokens", "feature_dim", "image_size", "preprocessing", "codebook_sha256", "graphs",
+    "num_tokens", "feature_dim", "image_size", "preprocessing", "codebook_sha256", "encoder_flops_per_image",
+    "graphs",
 }
 ENCODER_IO = {
     "inputs": {"pixels": (TensorProto.UINT8, ["batch", 3, 256, 256])},
@@ -267,3 +269,53 @@ def test_fp16_graphs_compute_close_to_the_model(exported_fp16, tiny_model, test_
     assert np.abs(encoded["features"] - features).max() < 2e-2
     assert (encoded["token_ids"] == token_ids).mean() > 0.97
     assert pixel_diff.max() <= 4 and pixel_diff.mean() < 0.5
+
+
+def test_encoder_flops_count_the_weight_matmuls_a_forward_pass_runs(tiny_model, test_pixels):
+    """The formula's weight terms against multiply-adds counted by hooks on every Linear/Conv2d the encoder
+    graph runs (the ViT and quant_proj; the codebook is a constant of the graph); attention scores and the
+    codebook search are matmuls of activations, added from their shapes."""
+    config = tiny_model.config
+    macs = []
+
+    def count(module, inputs, output):
+        weight = module.weight
+        per_output = weight[0].numel()  # in_features, or in_channels * kernel area
+        macs.append(output.numel() // output.shape[0] * per_output)
+
+    modules = [m for m in list(tiny_model.vision_model.modules()) + [tiny_model.quant_proj]
+               if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
+    hooks = [m.register_forward_hook(count) for m in modules]
+    try:
+        with torch.no_grad():
+            tiny_model.quantizer_input(test_pixels[:1])
+    finally:
+        for hook in hooks:
+            hook.remove()
+    n, d = config.num_tokens, config.width
+    activation_matmuls = config.depth * 2 * n * n * d + n * config.codebook_size * config.code_dim
+    assert encoder_flops(config) == 2 * (sum(macs) + activation_matmuls)
+    assert encoder_flops(get_config("so400m-256")) == 232_865_660_928
+
+
+def test_null_export_has_the_models_signature_and_does_no_model_work(tmp_path, tiny_config):
+    manifest = export(build_model(tiny_config, 0, data_codebook=False), tmp_path, null=True)
+    assert manifest["model_id"] == "vqrae-null-tiny"
+    assert manifest["encoder_flops_per_image"] == 0
+    for role, io in (("encoder", ENCODER_IO), ("decoder", DECODER_IO)):
+        graph = onnx.load(str(tmp_path / manifest["graphs"][role]["file"]))
+        assert _io(graph.graph.input) == io["inputs"] and _io(graph.graph.output) == io["outputs"]
+        assert not graph.graph.initializer or sum(numpy_helper.to_array(t).size for t in graph.graph.initializer) < 16
+    pixels = torch.full((2, 3, 256, 256), 128, dtype=torch.uint8)
+    pixels[1] = 255
+    features, token_ids, quant_error = NullEncoderGraph(tiny_config)(pixels)
+    assert features.shape == (2, 256, 128) and quant_error.abs().max() == 0
+    assert token_ids[0].unique().tolist() == [128] and token_ids[1].unique().tolist() == [255]
+
+
+def test_random_codebook_init_skips_the_encoder_run_and_is_seeded(tiny_config):
+    first = build_model(tiny_config, 3, data_codebook=False).state_dict()
+    again = build_model(tiny_config, 3, data_codebook=False).state_dict()
+    data = build_model(tiny_config, 3).state_dict()
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    assert not torch.equal(first["quantize.embedding.weight"], data["quantize.embedding.weight"])
