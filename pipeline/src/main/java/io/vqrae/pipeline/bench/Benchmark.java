@@ -115,8 +115,9 @@ public final class Benchmark {
         if (options.parts().contains(Part.STEADY)) {
             steady = steady(engine, decodeAllCores);
         }
+        JobBench.Steady batchOne = null;
         if (options.parts().contains(Part.BATCH1)) {
-            batchOne(steady, engine);
+            batchOne = batchOne(steady, engine);
         }
         if (options.parts().contains(Part.SERIALIZATION)) {
             serialization();
@@ -125,7 +126,7 @@ public final class Benchmark {
             soak(steady);
         }
         if (options.plot() != null && !engine.isEmpty()) {
-            plot(engine, steady);
+            plot(engine, steady, batchOne);
         }
         if (options.report() != null) {
             Path parent = options.report().toAbsolutePath().getParent();
@@ -275,7 +276,7 @@ public final class Benchmark {
         return (count[0] - warmUp) / ((System.nanoTime() - start[0]) / 1e9);
     }
 
-    private void batchOne(JobBench.Steady batched, List<EngineBench.Rates> engine) throws Exception {
+    private JobBench.Steady batchOne(JobBench.Steady batched, List<EngineBench.Rates> engine) throws Exception {
         Map<String, String> settings = new LinkedHashMap<>(options.jobSettings());
         settings.put("batching.max-size", "1");
         JobBench.Steady s = new JobBench(options.model(), jobPhotos, settings).steadyState(options.jobImages());
@@ -293,6 +294,7 @@ public final class Benchmark {
                     fmt("best batch %d: %.0f (%.2fx)", best.batchSize(), best.bare(), best.bare() / one.bare()));
         });
         report.put("batch1", entry);
+        return s;
     }
 
     private void serialization() throws Exception {
@@ -332,15 +334,21 @@ public final class Benchmark {
                 "samples", samples));
     }
 
-    private void plot(List<EngineBench.Rates> engine, JobBench.Steady steady) throws IOException {
+    private void plot(List<EngineBench.Rates> engine, JobBench.Steady steady, JobBench.Steady batchOne) throws IOException {
         List<BenchPlot.Series> series = new ArrayList<>();
         series.add(new BenchPlot.Series("bare ONNX Runtime", new Color(0x33, 0x66, 0xcc),
                 engine.stream().map(r -> new double[] {r.batchSize(), r.bare()}).toList()));
         series.add(new BenchPlot.Series("TokenizerSession", new Color(0xee, 0x88, 0x22),
                 engine.stream().map(r -> new double[] {r.batchSize(), r.session()}).toList()));
+        List<double[]> job = new ArrayList<>();
+        if (batchOne != null) {
+            job.add(new double[] {1, batchOne.imagesPerSecond()});
+        }
         if (steady != null) {
-            series.add(new BenchPlot.Series("whole job (steady)", new Color(0x22, 0x99, 0x44),
-                    List.of(new double[] {jobConfig(options.model()).batching().maxSize(), steady.imagesPerSecond()})));
+            job.add(new double[] {jobConfig(options.model()).batching().maxSize(), steady.imagesPerSecond()});
+        }
+        if (!job.isEmpty()) {
+            series.add(new BenchPlot.Series("whole job (steady)", new Color(0x22, 0x99, 0x44), job));
         }
         BenchPlot.write(fmt("%s on %d cores: images/s against batch size", manifest.modelId(), cores), series, options.plot());
         out.println("plot: " + options.plot());

@@ -16,9 +16,9 @@ import picocli.CommandLine.Option;
 @Command(
         name = "bench",
         mixinStandardHelpOptions = true,
-        description = {"Measures where the time goes: engine limit, decode limit (against Pillow), pipeline ceiling",
-            "(null model), the job's steady state against the ideal pipelined rate, batch-1 baseline, serialization",
-            "and a soak, printed as one table. bin/vqrae bench prepares the photos and the null model first."})
+        description = {"Measures where the time goes, printed as one table: engine limit, decode limit against Pillow,",
+            "pipeline ceiling (null model), the job's steady state against the ideal pipelined rate, batch-1 baseline,",
+            "serialization and a soak (docs/BENCHMARKS.md). bin/vqrae bench makes the photos and the null model first."})
 final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--model", paramLabel = "DIR", description = "Model directory (default: ${DEFAULT-VALUE}).")
