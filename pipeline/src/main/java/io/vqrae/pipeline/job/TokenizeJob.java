@@ -122,6 +122,14 @@ public final class TokenizeJob {
                 .setParallelism(config.parallelism().tokenizer());
     }
 
+    /** Largest pooled producer batch: 2 MiB holds a so400m per-token float32 feature record (1.2 MB). */
+    static final int MAX_PRODUCER_BATCH_BYTES = 2 * 1024 * 1024;
+
+    /** The sink producer's batch.size: the largest output record, up to {@link #MAX_PRODUCER_BATCH_BYTES}. */
+    static int producerBatchBytes(int maxRecordBytes) {
+        return Math.min(maxRecordBytes, MAX_PRODUCER_BATCH_BYTES);
+    }
+
     /**
      * One exactly-once sink for all three topics: an image's token and feature records commit in the
      * same transaction, visible to {@code read_committed} consumers when the checkpoint completes.
@@ -133,6 +141,11 @@ public final class TokenizeJob {
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(plan.records().maxRecordBytes()));
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, kafka.compression().kafkaName());
         props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, Long.toString(kafka.transactionTimeout().toMillis()));
+        // A record larger than batch.size (16 KiB by default; a feature record is 64 KiB to over 1 MiB) gets a
+        // batch of its own, allocated outside the producer's buffer pool and sent in a request of its own: at
+        // the job's rates that cost a third of the null-model pipeline's CPU (docs/BENCHMARKS.md). Batches
+        // that hold a feature record come from the pool and share requests. A user's batch.size wins.
+        props.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(producerBatchBytes(plan.records().maxRecordBytes())));
         return KafkaSink.<EncodedRecord>builder()
                 .setBootstrapServers(kafka.bootstrapServers())
                 .setKafkaProducerConfig(props)
