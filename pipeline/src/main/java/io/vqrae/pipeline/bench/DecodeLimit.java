@@ -1,6 +1,5 @@
 package io.vqrae.pipeline.bench;
 
-import io.vqrae.models.image.ImageDecodeException;
 import io.vqrae.models.image.ImageDecoder;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.preprocess.PreprocessSpec;
@@ -65,7 +64,7 @@ final class DecodeLimit implements AutoCloseable {
     /** Java and Pillow images/s of one group of files: medians over rounds, and of the per-round ratios. */
     record Rates(String group, int files, double java, double pillow, double ratio) {}
 
-    void warmUp(List<List<byte[]>> groups) throws ImageDecodeException {
+    void warmUp(List<List<byte[]>> groups) throws Exception {
         Worker worker = new Worker();
         long end = System.nanoTime() + (long) (WARM_UP_SECONDS * 1e9);
         while (System.nanoTime() < end) {
@@ -94,8 +93,8 @@ final class DecodeLimit implements AutoCloseable {
             pillow.add(pillowRate);
             ratios.add(javaRate / pillowRate);
         }
-        return new Rates(group, payloads.size(), EngineBench.median(java), EngineBench.median(pillow),
-                EngineBench.median(ratios));
+        return new Rates(group, payloads.size(), Timing.median(java), Timing.median(pillow),
+                Timing.median(ratios));
     }
 
     private double javaRate(List<byte[]> payloads, double seconds, int parallel) throws Exception {
@@ -142,18 +141,12 @@ final class DecodeLimit implements AutoCloseable {
         private final Preprocessor preprocessor = new Preprocessor(manifest.preprocessing());
 
         /** Images/s over {@code payloads}, repeated until {@code seconds} have passed (at least one pass). */
-        double rate(List<byte[]> payloads, double seconds) throws ImageDecodeException {
-            long start = System.nanoTime();
-            long images = 0;
-            long elapsed;
-            do {
+        double rate(List<byte[]> payloads, double seconds) throws Exception {
+            return Timing.rate(payloads.size(), seconds, () -> {
                 for (byte[] payload : payloads) {
                     preprocessor.toChw(decoder.decode(payload));
                 }
-                images += payloads.size();
-                elapsed = System.nanoTime() - start;
-            } while (elapsed < seconds * 1e9);
-            return images / (elapsed / 1e9);
+            });
         }
     }
 }

@@ -5,13 +5,11 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import io.vqrae.models.manifest.ModelLoadException;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.SessionConfig;
 import io.vqrae.models.onnx.TokenizerSession;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -34,7 +32,7 @@ final class EngineBench {
     /** Images/s per batch size of both sides: medians over {@code rounds}. */
     record Rates(int batchSize, double bare, double session) {}
 
-    List<Rates> run(List<Integer> batchSizes, double seconds, int rounds) throws OrtException, ModelLoadException {
+    List<Rates> run(List<Integer> batchSizes, double seconds, int rounds) throws Exception {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             if (config.intraOpThreads() > 0) {
@@ -55,10 +53,10 @@ final class EngineBench {
                     runBare(env, bare, pixels, shape);
                     session.encode(images);
                     for (int round = 0; round < rounds; round++) {
-                        bareRates.add(rate(batchSize, seconds, () -> runBare(env, bare, pixels, shape)));
-                        sessionRates.add(rate(batchSize, seconds, () -> session.encode(images)));
+                        bareRates.add(Timing.rate(batchSize, seconds, () -> runBare(env, bare, pixels, shape)));
+                        sessionRates.add(Timing.rate(batchSize, seconds, () -> session.encode(images)));
                     }
-                    rates.add(new Rates(batchSize, median(bareRates), median(sessionRates)));
+                    rates.add(new Rates(batchSize, Timing.median(bareRates), Timing.median(sessionRates)));
                 }
                 return rates;
             }
@@ -86,34 +84,5 @@ final class EngineBench {
                 ((OnnxTensor) output.getValue()).getValue();
             }
         }
-    }
-
-    interface Run {
-        void once() throws Exception;
-    }
-
-    static double rate(int imagesPerRun, double seconds, Run run) throws OrtException {
-        long start = System.nanoTime();
-        long images = 0;
-        long elapsed;
-        try {
-            do {
-                run.once();
-                images += imagesPerRun;
-                elapsed = System.nanoTime() - start;
-            } while (elapsed < seconds * 1e9);
-        } catch (OrtException | RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-        return images / (elapsed / 1e9);
-    }
-
-    static double median(List<Double> values) {
-        List<Double> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        int mid = sorted.size() / 2;
-        return sorted.size() % 2 == 1 ? sorted.get(mid) : (sorted.get(mid - 1) + sorted.get(mid)) / 2;
     }
 }

@@ -115,9 +115,9 @@ final class SerializationBench {
         return new Codec(name, size, encodeRate, decodeRate);
     }
 
-    private static double megabytesPerSecond(int recordBytes, double seconds, EngineBench.Run run) throws Exception {
-        EngineBench.rate(1, Math.min(1, seconds), run); // warm-up
-        return EngineBench.rate(1, seconds, run) * recordBytes / 1e6;
+    private static double megabytesPerSecond(int recordBytes, double seconds, Timing.Run run) throws Exception {
+        Timing.rate(1, Math.min(1, seconds), run); // warm-up
+        return Timing.rate(1, seconds, run) * recordBytes / 1e6;
     }
 
     private static TokenRecord tokenRecord() {
