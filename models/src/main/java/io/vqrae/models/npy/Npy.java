@@ -100,6 +100,11 @@ public record Npy(String dtype, long[] shape, ByteBuffer data) {
     }
 
     public void write(Path file) throws IOException {
+        Files.write(file, toBytes());
+    }
+
+    /** The whole {@code .npy} file: header, then the data. */
+    public byte[] toBytes() {
         StringBuilder dims = new StringBuilder();
         for (long d : shape) {
             dims.append(d).append(", ");
@@ -114,7 +119,7 @@ public record Npy(String dtype, long[] shape, ByteBuffer data) {
                 .order(ByteOrder.LITTLE_ENDIAN);
         out.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length())
                 .put(header.getBytes(StandardCharsets.US_ASCII)).put(data.duplicate());
-        Files.write(file, out.array());
+        return out.array();
     }
 
     public static Npy read(Path file) throws IOException {

@@ -94,7 +94,7 @@ public final class ImagePreparer {
             return reject(input, FailureStage.decode, DECODER_ERROR, e.toString());
         }
         long preprocessed = System.nanoTime();
-        String digest = HexFormat.of().formatHex(sha256.digest(input.payload()));
+        String digest = input.sha256() != null ? input.sha256() : HexFormat.of().formatHex(sha256.digest(input.payload()));
         return new Prepared(new PreprocessedImage(input.id(), digest, chw, input.origin()),
                 decoded - start, preprocessed - decoded, image.width(), image.height());
     }

@@ -1,5 +1,6 @@
 package io.vqrae.operators.encode;
 
+import io.vqrae.operators.data.Origin;
 import java.util.Objects;
 
 /**
@@ -10,11 +11,13 @@ import java.util.Objects;
  * @param kind which output it belongs to
  * @param key the image id (the record key), or null for a dead letter whose id is unknown
  * @param value the serialized record
+ * @param origin where the image came from; a file sink copies its file and metadata beside the record
  */
-public record EncodedRecord(RecordKind kind, String key, byte[] value) {
+public record EncodedRecord(RecordKind kind, String key, byte[] value, Origin origin) {
 
     public EncodedRecord {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(value, "value");
+        Objects.requireNonNull(origin, "origin");
     }
 }

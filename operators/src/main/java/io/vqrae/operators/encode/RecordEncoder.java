@@ -83,10 +83,10 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
     @Override
     public void processElement1(TokenizedImage result, Context ctx, Collector<EncodedRecord> out) {
         long start = System.nanoTime();
-        EncodedRecord tokens = new EncodedRecord(RecordKind.TOKENS, result.id(), bytes(tokenRecord(result)::toByteBuffer));
+        EncodedRecord tokens = new EncodedRecord(RecordKind.TOKENS, result.id(), bytes(tokenRecord(result)::toByteBuffer), result.origin());
         EncodedRecord features = result.features() == null
                 ? null
-                : new EncodedRecord(RecordKind.FEATURES, result.id(), bytes(featureRecord(result)::toByteBuffer));
+                : new EncodedRecord(RecordKind.FEATURES, result.id(), bytes(featureRecord(result)::toByteBuffer), result.origin());
         EncodedRecord tooLarge = !fits(tokens) ? tokens : features != null && !fits(features) ? features : null;
         if (tooLarge != null) {
             oversizeRecords.inc();
@@ -122,7 +122,7 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
                 .setSourceOffset(origin.offset())
                 .setFailedAt(Instant.ofEpochMilli(rejection.failedAtMillis()))
                 .build();
-        EncodedRecord encoded = deadLetter(record);
+        EncodedRecord encoded = deadLetter(record, origin);
         if (!fits(encoded)) {
             trimmedDeadLetters.inc();
             encoded = trimToFit(record, encoded);
@@ -141,9 +141,10 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
 
     /** Sheds {@code record}'s detail until it fits the sink (see the class comment for the order). */
     private EncodedRecord trimToFit(DeadLetterRecord record, EncodedRecord encoded) {
+        Origin origin = encoded.origin();
         if (record.getOriginal() != null) {
             record = DeadLetterRecord.newBuilder(record).setOriginal(null).build();
-            encoded = deadLetter(record);
+            encoded = deadLetter(record, origin);
         }
         if (!fits(encoded)) {
             int excessBytes = recordBytes(encoded) - (spec.limits().maxRecordBytes() - RecordLimits.FRAMING_BYTES);
@@ -152,11 +153,11 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
             record = DeadLetterRecord.newBuilder(record)
                     .setMessage(utf8Prefix(message, utf8Length(message) - excessBytes))
                     .build();
-            encoded = deadLetter(record);
+            encoded = deadLetter(record, origin);
         }
         if (!fits(encoded)) {
             record = DeadLetterRecord.newBuilder(record).setId(null).build();
-            encoded = deadLetter(record);
+            encoded = deadLetter(record, origin);
         }
         if (!fits(encoded)) {
             // RecordLimits keeps room for the stamps, a reason code and a Kafka topic name; only a
@@ -168,8 +169,8 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
         return encoded;
     }
 
-    private static EncodedRecord deadLetter(DeadLetterRecord record) {
-        return new EncodedRecord(RecordKind.DEAD_LETTER, record.getId(), bytes(record::toByteBuffer));
+    private static EncodedRecord deadLetter(DeadLetterRecord record, Origin origin) {
+        return new EncodedRecord(RecordKind.DEAD_LETTER, record.getId(), bytes(record::toByteBuffer), origin);
     }
 
     /** A generated class's {@code toByteBuffer}: Avro single-object encoding into a fresh buffer. */

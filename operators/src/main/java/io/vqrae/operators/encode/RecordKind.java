@@ -7,5 +7,7 @@ public enum RecordKind {
     /** A {@code FeatureRecord}. */
     FEATURES,
     /** A {@code DeadLetterRecord}. */
-    DEAD_LETTER
+    DEAD_LETTER,
+    /** A {@code DuplicateRecord}: an input deduplication did not tokenize again. */
+    DUPLICATE
 }

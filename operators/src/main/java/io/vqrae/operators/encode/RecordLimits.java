@@ -53,7 +53,12 @@ public record RecordLimits(int maxRecordBytes, int maxInputRecordBytes) implemen
                 Math.max(features.bytesPerImage(model), (long) model.numTokens() * TokenIds.width(TokenIds.typeFor(model.codebookSize()))),
                 inputs.deadLetterMaxOriginalBytes());
         int records = configuredMaxRecordBytes > 0 ? configuredMaxRecordBytes : kafkaSize(largestPayload);
-        return new RecordLimits(records, kafkaSize(inputs.maxImageBytes()));
+        return new RecordLimits(records, inputRecordBytes(inputs));
+    }
+
+    /** What the input topic must take ({@code max.message.bytes}): an ImageRecord of the largest image accepted. */
+    public static int inputRecordBytes(InputLimits inputs) {
+        return kafkaSize(inputs.maxImageBytes());
     }
 
     /** These limits with the output records capped at {@code maxMessageBytes} (an existing topic's limit). */

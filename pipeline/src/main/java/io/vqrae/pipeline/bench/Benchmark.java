@@ -33,7 +33,7 @@ import java.util.stream.Stream;
  */
 public final class Benchmark {
     /** The parts, in the order they run. */
-    public enum Part { ENGINE, DECODE, CEILING, STEADY, BATCH1, SERIALIZATION, SOAK }
+    public enum Part { ENGINE, DECODE, CEILING, STEADY, BATCH1, SERIALIZATION, SOAK, CORPUS }
 
     /** Batch sizes of the engine part. */
     static final List<Integer> BATCH_SIZES = List.of(1, 2, 4, 8, 16, 32, 64);
@@ -124,6 +124,9 @@ public final class Benchmark {
         }
         if (options.parts().contains(Part.SOAK)) {
             soak(steady);
+        }
+        if (options.parts().contains(Part.CORPUS)) {
+            corpus();
         }
         if (options.plot() != null && !engine.isEmpty()) {
             plot(engine, steady, batchOne);
@@ -295,6 +298,27 @@ public final class Benchmark {
         });
         report.put("batch1", entry);
         return s;
+    }
+
+    private void corpus() throws Exception {
+        Map<String, String> settings = new LinkedHashMap<>(options.jobSettings());
+        settings.put("model.dir", options.model().toString());
+        CorpusBench.Rates r = new CorpusBench(settings, manifest, cores).run(jobFiles, options.rounds());
+        int n = r.photos();
+        String warm = n + " and " + CorpusBench.COPIES * n + " photos, difference";
+        row("8 corpus", "vqrae tokenize, " + warm, fmt("%.1f images/s", r.tokenize()), "");
+        row("8 corpus", "tokenize-corpus (WebDataset, features " + jobConfig(options.model()).features().mode() + "), " + warm,
+                fmt("%.1f images/s", r.corpus()), fmt("tokenize-corpus/tokenize %.2f (target >= 0.9)", r.corpus() / r.tokenize()));
+        row("8 corpus", "tokenize-corpus --dedup, " + warm + " (no duplicates)",
+                fmt("%.1f images/s", r.corpusDedup()), fmt("dedup/no dedup %.2f", r.corpusDedup() / r.corpus()));
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("photos", n);
+        entry.put("tokenize_images_per_second", r.tokenize());
+        entry.put("corpus_images_per_second", r.corpus());
+        entry.put("corpus_dedup_images_per_second", r.corpusDedup());
+        entry.put("corpus_to_tokenize", r.corpus() / r.tokenize());
+        entry.put("dedup_to_no_dedup", r.corpusDedup() / r.corpus());
+        report.put("corpus", entry);
     }
 
     private void serialization() throws Exception {

@@ -78,7 +78,7 @@ final class ReconstructCommand implements Callable<Integer> {
         try (TokenizerSession encoder = TokenizerSession.open(jobConfig.model().session(manifest, 0));
                 DetokenizerSession decoder = DetokenizerSession.open(jobConfig.model().session(manifest, 0))) {
             for (Path file : TokenizeCommand.expand(inputs)) {
-                ImagePreparer.Outcome outcome = preparer.prepare(InputImage.of(file.toString(), Files.readAllBytes(file), new Origin(null, null, null)));
+                ImagePreparer.Outcome outcome = preparer.prepare(InputImage.of(file.toString(), Files.readAllBytes(file), Origin.NONE));
                 if (outcome instanceof ImagePreparer.Rejected refused) {
                     stdout.printf("%s: rejected (%s: %s)%n", file, refused.rejection().reason(), refused.rejection().message());
                     rejected++;

@@ -24,7 +24,7 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         versionProvider = VqraeCli.Version.class,
         description = "Images to VQRAE tokens and semantic features.",
-        subcommands = {DemoCommand.class, RunCommand.class, TokenizeCommand.class, ReconstructCommand.class, BenchCommand.class,
+        subcommands = {DemoCommand.class, RunCommand.class, TokenizeCommand.class, TokenizeCorpusCommand.class, LoadCommand.class, ReconstructCommand.class, BenchCommand.class,
             DetokenizeCommand.class, CommandLine.HelpCommand.class})
 public final class VqraeCli {
     /** Exit code of a usage or configuration error. */

@@ -28,15 +28,16 @@ import java.util.Objects;
  * @param limits input limits and how much of a rejected input a dead letter keeps
  * @param checkpoint checkpointing, which also commits the Kafka transactions
  * @param metrics the Prometheus endpoint and tokenizer-health metrics
+ * @param corpus the file outputs and deduplication of corpus jobs ({@code bin/vqrae tokenize-corpus})
  */
 public record JobConfig(
         Kafka kafka, ModelConfig model, FeatureOutput features, Batching batching, Parallelism parallelism,
-        InputLimits limits, Checkpoint checkpoint, MetricsConfig metrics) {
+        InputLimits limits, Checkpoint checkpoint, MetricsConfig metrics, Corpus corpus) {
 
     /** Every default of the job, in one place. */
     public static final JobConfig DEFAULTS = new JobConfig(
             Kafka.DEFAULT, ModelConfig.DEFAULT, FeatureOutput.DEFAULT, Batching.DEFAULT, Parallelism.DEFAULT,
-            InputLimits.DEFAULT, Checkpoint.DEFAULT, MetricsConfig.DEFAULT);
+            InputLimits.DEFAULT, Checkpoint.DEFAULT, MetricsConfig.DEFAULT, Corpus.DEFAULT);
 
     public JobConfig {
         Objects.requireNonNull(kafka, "kafka");
@@ -47,6 +48,7 @@ public record JobConfig(
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(checkpoint, "checkpoint");
         Objects.requireNonNull(metrics, "metrics");
+        Objects.requireNonNull(corpus, "corpus");
         if (kafka.transactionTimeout().compareTo(checkpoint.interval()) <= 0) {
             throw new InvalidSettingException("kafka.transaction-timeout", "must be longer than checkpoint.interval ("
                     + checkpoint.interval() + "), or transactions abort before they commit");
@@ -140,6 +142,40 @@ public record JobConfig(
         public Checkpoint {
             requireIntMillis("interval", interval);
         }
+    }
+
+    /**
+     * Corpus jobs: files in, files out.
+     *
+     * @param format how tokens and features are written
+     * @param shardBytes a part file (a WebDataset shard) is closed once it holds this many bytes, at the next
+     *     image; every checkpoint closes the open part files too, so shards hold at most one checkpoint interval
+     * @param dedup whether an image whose bytes (SHA-256) were seen before is recorded as a duplicate instead
+     *     of being tokenized again
+     * @param dedupTtl how long an image is remembered for deduplication after it was last seen; 0 = forever
+     *     (state grows by about 200 bytes per distinct image; use RocksDB state for large corpora)
+     */
+    public record Corpus(OutputFormat format, long shardBytes, boolean dedup, Duration dedupTtl) {
+        static final Corpus DEFAULT = new Corpus(OutputFormat.WEBDATASET, 512L << 20, false, Duration.ZERO);
+
+        public Corpus {
+            InvalidSettingException.requireSet("format", format);
+            InvalidSettingException.requireBetween("shard-bytes", shardBytes, 1, Long.MAX_VALUE);
+            InvalidSettingException.requireSet("dedup-ttl", dedupTtl);
+            if (dedupTtl.isNegative()) {
+                throw new InvalidSettingException("dedup-ttl", "must not be negative, got " + dedupTtl);
+            }
+        }
+    }
+
+    /** The file layout of a corpus job's tokens and features (docs/corpora.md). */
+    public enum OutputFormat {
+        /** WebDataset tar shards of {@code KEY.json}, {@code KEY.tokens.npy}, {@code KEY.features.npy}. */
+        WEBDATASET,
+        /** Avro object container files of TokenRecord and FeatureRecord. */
+        AVRO,
+        /** Parquet files of TokenRecord and FeatureRecord. */
+        PARQUET
     }
 
     /** Where a job without a checkpoint starts reading. */

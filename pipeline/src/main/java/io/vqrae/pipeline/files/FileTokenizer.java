@@ -112,7 +112,7 @@ public final class FileTokenizer {
         } catch (IOException e) {
             return new Read(file, null, e.toString());
         }
-        return new Read(file, preparer.prepare(InputImage.of(file.toString(), bytes, new Origin(null, null, null))), null);
+        return new Read(file, preparer.prepare(InputImage.of(file.toString(), bytes, Origin.NONE)), null);
     }
 
     private static void encode(TokenizerSession session, List<ImagePreparer.Prepared> batch, List<Path> files,

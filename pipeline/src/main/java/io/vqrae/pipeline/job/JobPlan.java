@@ -53,6 +53,18 @@ public record JobPlan(JobConfig config, ModelManifest manifest, RecordLimits rec
         return new JobPlan(config, manifest, TopicProvisioner.provision(config.kafka(), wanted), jobName);
     }
 
+    /**
+     * Loads and verifies the model and sizes records, for a job that writes files: no topics to provision,
+     * so the record limit is the model's sizing (or {@code kafka.max-record-bytes}).
+     *
+     * @throws ConfigException if the model directory or a limit is unusable
+     */
+    public static JobPlan forFiles(JobConfig config, String jobName) {
+        ModelManifest manifest = loadModel(config);
+        return new JobPlan(config, manifest,
+                RecordLimits.forModel(manifest, config.features(), config.limits(), config.kafka().maxRecordBytes()), jobName);
+    }
+
     /** The verified manifest of {@code config.model().dir()}; a bad model directory is a configuration error. */
     public static ModelManifest loadModel(JobConfig config) {
         try {

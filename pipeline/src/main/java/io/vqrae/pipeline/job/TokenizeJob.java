@@ -1,13 +1,7 @@
 package io.vqrae.pipeline.job;
 
 import io.vqrae.operators.data.InputImage;
-import io.vqrae.operators.data.PreprocessedImage;
-import io.vqrae.operators.data.Rejection;
-import io.vqrae.operators.data.TokenizedImage;
-import io.vqrae.operators.decode.DecodeFunction;
 import io.vqrae.operators.encode.EncodedRecord;
-import io.vqrae.operators.encode.RecordEncoder;
-import io.vqrae.operators.tokenize.BatchingTokenizerOperator;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.kafka.EncodedRecordSerializer;
 import io.vqrae.pipeline.kafka.ConsumerLagTracker;
@@ -16,16 +10,11 @@ import io.vqrae.pipeline.kafka.KafkaClients;
 import java.util.Objects;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
@@ -61,15 +50,9 @@ public final class TokenizeJob {
         process(images).sinkTo(sink()).name("outputs").uid("kafka-sink").setParallelism(config.parallelism().tokenizer());
     }
 
-    /**
-     * Exactly-once checkpoints (they commit the sink's transactions) and no Kryo: every element type must
-     * have a Flink serializer, so a type change that would fall back to generic serialization fails fast.
-     */
+    /** Exactly-once checkpoints and no Kryo (see {@link ImageStages#configure}). */
     public void configure(StreamExecutionEnvironment env) {
-        env.enableCheckpointing(config.checkpoint().interval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
-        Configuration conf = new Configuration();
-        conf.set(PipelineOptions.GENERIC_TYPES, false);
-        env.configure(conf);
+        ImageStages.configure(env, config);
     }
 
     public KafkaSource<InputImage> source() {
@@ -97,29 +80,7 @@ public final class TokenizeJob {
 
     /** Decode, tokenize and encode: the Kafka-independent middle of the job. */
     public DataStream<EncodedRecord> process(DataStream<InputImage> images) {
-        SingleOutputStreamOperator<PreprocessedImage> decoded = images
-                .process(new DecodeFunction(plan.decode()))
-                .name("decode")
-                .uid("decode");
-        // Unset, decode takes the environment's default parallelism: what the cluster was sized for,
-        // unlike anything this client JVM could measure.
-        if (config.parallelism().decode() > 0) {
-            decoded.setParallelism(config.parallelism().decode());
-        }
-
-        SingleOutputStreamOperator<TokenizedImage> tokenized = decoded
-                .transform("tokenize", TypeInformation.of(TokenizedImage.class), new BatchingTokenizerOperator(plan.tokenizer()))
-                .uid("tokenize")
-                .setParallelism(config.parallelism().tokenizer());
-
-        DataStream<Rejection> rejected = decoded.getSideOutput(DecodeFunction.REJECTED)
-                .union(tokenized.getSideOutput(BatchingTokenizerOperator.REJECTED));
-        return tokenized.connect(rejected)
-                .process(new RecordEncoder(plan.encoder()))
-                .returns(EncodedRecord.class)
-                .name("encode")
-                .uid("encode")
-                .setParallelism(config.parallelism().tokenizer());
+        return ImageStages.process(plan, images);
     }
 
     /** Largest pooled producer batch: 2 MiB holds a so400m per-token float32 feature record (1.2 MB). */

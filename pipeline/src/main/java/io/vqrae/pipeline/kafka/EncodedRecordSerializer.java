@@ -41,6 +41,8 @@ public final class EncodedRecordSerializer implements KafkaRecordSerializationSc
             case TOKENS -> tokensTopic;
             case FEATURES -> featuresTopic;
             case DEAD_LETTER -> deadLetterTopic;
+            // Deduplication belongs to corpus jobs, whose outputs are files.
+            case DUPLICATE -> throw new IllegalStateException("The Kafka outputs have no topic for duplicates");
         };
         byte[] key = record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8);
         jobMetrics.written(topic, (key == null ? 0 : key.length) + record.value().length);

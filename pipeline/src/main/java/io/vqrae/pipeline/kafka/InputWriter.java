@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -47,19 +48,34 @@ public final class InputWriter implements AutoCloseable {
      * thrown by a later call or by {@link #close()}.
      */
     public void sendAsync(String id, byte[] image, String sourceUri) {
+        sendAsync(id, image, sourceUri, Map.of(), null);
+    }
+
+    /**
+     * As {@link #sendAsync(String, byte[], String)}, with the image's metadata; {@code acknowledged} (may be
+     * null) runs on the producer's thread once the broker has it.
+     */
+    public void sendAsync(String id, byte[] image, String sourceUri, Map<String, String> metadata, Runnable acknowledged) {
         throwFailedSend();
-        producer.send(record(id, image, sourceUri), (metadata, e) -> {
+        producer.send(record(id, image, sourceUri, metadata), (written, e) -> {
             if (e != null) {
                 failure.compareAndSet(null, e);
+            } else if (acknowledged != null) {
+                acknowledged.run();
             }
         });
     }
 
     private ProducerRecord<byte[], byte[]> record(String id, byte[] image, String sourceUri) {
+        return record(id, image, sourceUri, Map.of());
+    }
+
+    private ProducerRecord<byte[], byte[]> record(String id, byte[] image, String sourceUri, Map<String, String> metadata) {
         ImageRecord record = ImageRecord.newBuilder()
                 .setId(id)
                 .setImage(ByteBuffer.wrap(image))
                 .setSourceUri(sourceUri)
+                .setMetadata(Map.copyOf(metadata))
                 .build();
         try {
             ByteBuffer encoded = record.toByteBuffer();

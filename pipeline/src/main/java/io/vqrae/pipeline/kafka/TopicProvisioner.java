@@ -60,14 +60,7 @@ public final class TopicProvisioner {
         sizes.put(topics.tokens(), wanted.maxRecordBytes());
         sizes.put(topics.features(), wanted.maxRecordBytes());
         sizes.put(topics.deadLetter(), wanted.maxRecordBytes());
-        Admin admin;
-        try {
-            Properties props = KafkaClients.properties(kafka);
-            props.put(AdminClientConfig.CLIENT_ID_CONFIG, CLIENT_ID);
-            admin = Admin.create(props);
-        } catch (KafkaException e) {
-            throw new KafkaUnreachableException(kafka.bootstrapServers(), rootMessage(e), e);
-        }
+        Admin admin = admin(kafka);
         try {
             Set<String> existing = listTopics(admin, kafka.bootstrapServers());
             if (kafka.createTopics()) {
@@ -99,6 +92,46 @@ public final class TopicProvisioner {
         } finally {
             // A request still pending (the cluster never answered) must not hold the client open for its full timeout.
             admin.close(Duration.ZERO);
+        }
+    }
+
+    /**
+     * Ensures the input topic exists (creating it when missing and {@code kafka.create-topics} is on) and
+     * takes records of {@code maxInputRecordBytes}: what a loader needs before it writes images.
+     *
+     * @throws ConfigException if the topic is missing and may not be created, or takes smaller records
+     */
+    public static void provisionInput(JobConfig.Kafka kafka, int maxInputRecordBytes) throws InterruptedException {
+        String topic = kafka.topics().input();
+        Admin admin = admin(kafka);
+        try {
+            if (!listTopics(admin, kafka.bootstrapServers()).contains(topic)) {
+                if (!kafka.createTopics()) {
+                    throw new ConfigException("kafka.topics.input", "topic " + topic + " does not exist and kafka.create-topics is false");
+                }
+                create(admin, List.of(new NewTopic(topic, kafka.topicPartitions(), (short) kafka.replicationFactor())
+                        .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(maxInputRecordBytes)))));
+            }
+            int topicBytes = maxMessageBytes(admin, List.of(topic)).get(topic);
+            if (topicBytes < maxInputRecordBytes) {
+                throw new ConfigException("limits.max-image-bytes", "topic " + topic + " takes records of at most " + topicBytes
+                        + " bytes (max.message.bytes), less than the " + maxInputRecordBytes + " an image of limits.max-image-bytes"
+                        + " needs: raise the topic's max.message.bytes or lower limits.max-image-bytes");
+            }
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("Could not provision topic " + topic + " on " + kafka.bootstrapServers() + ": " + e.getCause(), e.getCause());
+        } finally {
+            admin.close(Duration.ZERO);
+        }
+    }
+
+    private static Admin admin(JobConfig.Kafka kafka) {
+        try {
+            Properties props = KafkaClients.properties(kafka);
+            props.put(AdminClientConfig.CLIENT_ID_CONFIG, CLIENT_ID);
+            return Admin.create(props);
+        } catch (KafkaException e) {
+            throw new KafkaUnreachableException(kafka.bootstrapServers(), rootMessage(e), e);
         }
     }
 

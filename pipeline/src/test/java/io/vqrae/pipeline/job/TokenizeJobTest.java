@@ -17,6 +17,8 @@ import io.vqrae.pipeline.embedded.EmbeddedKafka;
 import io.vqrae.pipeline.kafka.InputWriter;
 import io.vqrae.pipeline.kafka.KafkaClients;
 import io.vqrae.pipeline.kafka.OutputReader;
+import io.vqrae.pipeline.testing.FailOnceAfterCheckpoint;
+import io.vqrae.pipeline.testing.TestCorpus;
 import io.vqrae.schemas.DeadLetterRecord;
 import io.vqrae.schemas.FeatureRecord;
 import io.vqrae.schemas.TokenRecord;
@@ -29,12 +31,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.common.state.CheckpointListener;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -51,14 +49,6 @@ import org.junit.jupiter.api.io.TempDir;
 class TokenizeJobTest {
     private static final Path MODEL_DIR = TestPaths.tinyModel();
     private static final Duration READ_TIMEOUT = Duration.ofMinutes(1);
-    /** Real colour photos of several sizes, JPEG subsamplings and an EXIF rotation. */
-    private static final List<String> PHOTOS = List.of(
-            "flower.png.im_q85_420.jpg",
-            "flower.png.im_q85_444.jpg",
-            "flower_small.q85_420_non_interleaved.jpg",
-            "u76c0g_bliznaca_srgb8.png",
-            "cvo9xd_keong_macan_srgb8.png",
-            "derived_exif_orientation6.jpg");
     private static EmbeddedKafka kafka;
 
     @BeforeAll
@@ -79,7 +69,7 @@ class TokenizeJobTest {
         for (Path file : files(dir)) {
             (file.getFileName().toString().startsWith("broken-") ? bad : good).put(file.getFileName().toString(), Files.readAllBytes(file));
         }
-        for (String photo : PHOTOS) {
+        for (String photo : TestCorpus.PHOTOS) {
             good.put("photo-" + photo, TestPaths.testImageBytes(photo));
         }
         JobConfig config = config("counts", Map.of("batching.max-size", "4"));
@@ -162,38 +152,6 @@ class TokenizeJobTest {
         assertThat(out.tokens()).extracting(TokenRecord::getId).containsExactlyInAnyOrderElementsOf(ids);
         assertThat(out.features()).extracting(FeatureRecord::getId).containsExactlyInAnyOrderElementsOf(ids);
         assertThat(out.deadLetters()).isEmpty();
-    }
-
-    /**
-     * Throws once, after at least one checkpoint has completed and part of the input went through, so the
-     * job must restart from that checkpoint. Slows records down so checkpoints happen mid-stream.
-     */
-    static final class FailOnceAfterCheckpoint extends RichMapFunction<InputImage, InputImage> implements CheckpointListener {
-        private static final long serialVersionUID = 1L;
-        static final AtomicBoolean FAILED = new AtomicBoolean();
-        static final AtomicInteger CHECKPOINTS = new AtomicInteger();
-        private int seen;
-
-        static void reset() {
-            FAILED.set(false);
-            CHECKPOINTS.set(0);
-        }
-
-        @Override
-        public InputImage map(InputImage image) throws Exception {
-            // Slower until the first checkpoint completes, so even a loaded machine checkpoints mid-stream.
-            Thread.sleep(CHECKPOINTS.get() == 0 ? 150 : 40);
-            seen++;
-            if (seen >= 10 && CHECKPOINTS.get() > 0 && FAILED.compareAndSet(false, true)) {
-                throw new IllegalStateException("injected failure at " + image.id());
-            }
-            return image;
-        }
-
-        @Override
-        public void notifyCheckpointComplete(long checkpointId) {
-            CHECKPOINTS.incrementAndGet();
-        }
     }
 
     private static JobConfig config(String name, Map<String, String> extra) {

@@ -1,0 +1,81 @@
+package io.vqrae.operators.dedup;
+
+import io.vqrae.operators.data.InputImage;
+import java.time.Duration;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Lets the first input of each image (keyed by the SHA-256 of its bytes) through and turns every later one
+ * into a {@link Duplicate} naming the first id, so an image is tokenized once however often a corpus holds
+ * it. The first id lives in keyed state, checkpointed with the source position, so a restored job
+ * recognises duplicates of images it read before the failure and replays neither more nor fewer.
+ *
+ * <p>Placed before decode, where an image is smallest (its encoded bytes): the keyBy is the only extra
+ * network hop, and it replaces the rebalance between source and decode. Unreadable inputs have no image to
+ * key on; they are not keyed here (see {@link #key}).
+ */
+public final class Deduplicate extends KeyedProcessFunction<String, InputImage, InputImage> {
+    private static final long serialVersionUID = 1L;
+
+    /** Inputs recognised as duplicates. */
+    public static final OutputTag<Duplicate> DUPLICATES = new OutputTag<>("duplicates") {};
+
+    private final Duration ttl;
+
+    private transient ValueState<String> firstId;
+    private transient Counter duplicates;
+
+    /** @param ttl how long an image's first id is remembered after it was last seen; zero keeps it forever */
+    public Deduplicate(Duration ttl) {
+        if (ttl.isNegative()) {
+            throw new IllegalArgumentException("ttl must not be negative, got " + ttl);
+        }
+        this.ttl = ttl;
+    }
+
+    /**
+     * The key of an input: its digest, or for an unreadable record a key of its own (the id and source
+     * position), so unreadable records pass through to be dead-lettered, never deduplicated.
+     */
+    public static String key(InputImage input) {
+        return input.readable() ? input.sha256() : "unreadable:" + input.id() + "@" + input.origin();
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        ValueStateDescriptor<String> descriptor = new ValueStateDescriptor<>("first-id", Types.STRING);
+        if (!ttl.isZero()) {
+            // Reading a key refreshes it too: an image seen again and again stays remembered.
+            descriptor.enableTimeToLive(StateTtlConfig.newBuilder(ttl)
+                    .setUpdateType(StateTtlConfig.UpdateType.OnReadAndWrite)
+                    .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                    .build());
+        }
+        firstId = getRuntimeContext().getState(descriptor);
+        duplicates = getRuntimeContext().getMetricGroup().addGroup("vqrae").addGroup("dedup").counter("duplicates");
+    }
+
+    @Override
+    public void processElement(InputImage input, Context ctx, Collector<InputImage> out) throws Exception {
+        if (!input.readable()) {
+            out.collect(input);
+            return;
+        }
+        String first = firstId.value();
+        if (first == null) {
+            firstId.update(input.id());
+            out.collect(input);
+        } else {
+            duplicates.inc();
+            ctx.output(DUPLICATES, new Duplicate(input.id(), input.sha256(), first, input.origin(), System.currentTimeMillis()));
+        }
+    }
+}

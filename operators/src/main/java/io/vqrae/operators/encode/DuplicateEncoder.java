@@ -1,0 +1,38 @@
+package io.vqrae.operators.encode;
+
+import io.vqrae.operators.data.Origin;
+import io.vqrae.operators.dedup.Duplicate;
+import io.vqrae.schemas.DuplicateRecord;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import org.apache.flink.api.common.functions.MapFunction;
+
+/** Turns each {@link Duplicate} into a {@code DuplicateRecord}, Avro single-object encoded like the other outputs. */
+public final class DuplicateEncoder implements MapFunction<Duplicate, EncodedRecord> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public EncodedRecord map(Duplicate duplicate) {
+        Origin origin = duplicate.origin();
+        DuplicateRecord record = DuplicateRecord.newBuilder()
+                .setId(duplicate.id())
+                .setImageSha256(duplicate.sha256())
+                .setDuplicateOf(duplicate.duplicateOf())
+                .setSourcePath(origin.file() == null ? null : origin.file().path())
+                .setSourceTopic(origin.topic())
+                .setSourcePartition(origin.partition())
+                .setSourceOffset(origin.offset())
+                .setDetectedAt(Instant.ofEpochMilli(duplicate.detectedAtMillis()))
+                .build();
+        try {
+            ByteBuffer buffer = record.toByteBuffer();
+            byte[] value = new byte[buffer.remaining()];
+            buffer.get(value);
+            return new EncodedRecord(RecordKind.DUPLICATE, duplicate.id(), value, origin);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Encoding to memory cannot fail", e);
+        }
+    }
+}

@@ -1,0 +1,222 @@
+package io.vqrae.pipeline.corpus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vqrae.models.onnx.EncodedBatch;
+import io.vqrae.models.testing.TestPaths;
+import io.vqrae.operators.data.InputImage;
+import io.vqrae.operators.decode.ImagePreparer;
+import io.vqrae.operators.encode.TokenIds;
+import io.vqrae.pipeline.cli.VqraeCli;
+import io.vqrae.pipeline.config.JobConfig;
+import io.vqrae.pipeline.corpus.sink.CorpusSinks;
+import io.vqrae.pipeline.corpus.source.CorpusInputs;
+import io.vqrae.pipeline.files.FileTokenizer;
+import io.vqrae.pipeline.job.ImageStages;
+import io.vqrae.pipeline.job.JobPlan;
+import io.vqrae.pipeline.read.CorpusReader;
+import io.vqrae.pipeline.read.CorpusSample;
+import io.vqrae.pipeline.testing.FailOnceAfterCheckpoint;
+import io.vqrae.pipeline.testing.ParquetFiles;
+import io.vqrae.pipeline.testing.TestCorpus;
+import io.vqrae.schemas.DeadLetterRecord;
+import io.vqrae.schemas.FeatureRecord;
+import io.vqrae.schemas.TokenRecord;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** {@code tokenize-corpus} end to end on a real MiniCluster: img2dataset shards and a folder in, files out. */
+class CorpusJobTest {
+    private static final Path MODEL_DIR = TestPaths.tinyModel();
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path corpusDir;
+
+    private static TestCorpus corpus;
+    /** Token ids of each image's bytes (by SHA-256), from the engine of {@code bin/vqrae tokenize}. */
+    private static Map<String, int[]> tokensBySha;
+
+    @BeforeAll
+    static void writeCorpus() throws Exception {
+        corpus = TestCorpus.write(corpusDir, 8, 4);
+        tokensBySha = tokenizeFiles(corpus, corpusDir.resolve("as-files"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(JobConfig.OutputFormat.class)
+    void everyKeyEndsOnceWithTheTokensOfTokenizeAndItsMetadata(JobConfig.OutputFormat format, @TempDir Path out) throws Exception {
+        List<String> args = new ArrayList<>(List.of("tokenize-corpus", "--output", out.toString(),
+                "--format", format.name().toLowerCase(Locale.ROOT), "--model", MODEL_DIR.toString(),
+                "--set", "batching.max-size=4", "--set", "checkpoint.interval=500ms", "--set", "parallelism.source=2", "--input"));
+        args.addAll(corpus.inputs());
+        assertThat(VqraeCli.commandLine().execute(args.toArray(String[]::new))).isZero();
+
+        Map<String, String> deadLetters = deadLetters(out);
+        Map<String, String> expectedDeadLetters = new HashMap<>(corpus.broken());
+        expectedDeadLetters.put(corpus.noImage(), "malformed_record");
+        assertThat(deadLetters).isEqualTo(expectedDeadLetters);
+
+        List<String> ids = new ArrayList<>();
+        Map<String, int[]> tokens = new HashMap<>();
+        switch (format) {
+            case WEBDATASET, AVRO -> CorpusReader.open(out.toString(), false, false).forEach(sample -> {
+                ids.add(sample.id());
+                tokens.put(sample.id(), sample.tokenIds());
+                assertThat(sample.features().shape()).as(sample.id()).containsExactly(256, 128);
+                if (format == JobConfig.OutputFormat.WEBDATASET) {
+                    assertMetadata(sample);
+                }
+            });
+            case PARQUET -> {
+                for (TokenRecord record : ParquetFiles.readFolder(out.resolve(CorpusSinks.TOKENS), TokenRecord.class)) {
+                    ids.add(record.getId());
+                    tokens.put(record.getId(), TokenIds.decode(record.getTokenIds(), record.getDtype()));
+                }
+                assertThat(ParquetFiles.readFolder(out.resolve(CorpusSinks.FEATURES), FeatureRecord.class))
+                        .extracting(FeatureRecord::getId).containsExactlyInAnyOrderElementsOf(corpus.decodable());
+            }
+        }
+        assertThat(ids).containsExactlyInAnyOrderElementsOf(corpus.decodable());
+        for (String id : ids) {
+            assertThat(tokens.get(id)).as(id).containsExactly(tokensBySha.get(sha256(corpus.images().get(id))));
+        }
+
+        JsonNode manifest = JSON.readTree(out.resolve(CorpusManifest.FILE_NAME).toFile());
+        assertThat(manifest.get("format").asText()).isEqualTo(format.name().toLowerCase(Locale.ROOT));
+        assertThat(manifest.get("codebook_sha256").asText()).isEqualTo(TestPaths.tinyManifest().codebookSha256());
+        assertThat(JSON.treeToValue(manifest.get("counts"), CorpusManifest.Counts.class)).isEqualTo(new CorpusManifest.Counts(
+                corpus.images().size() + 1, ids.size(), ids.size(), expectedDeadLetters.size(), 0));
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = JobConfig.OutputFormat.class, names = {"WEBDATASET", "AVRO"})
+    void dedupTokenizesEachDistinctImageOnceAndEveryKeyEndsOnceAcrossAFailure(JobConfig.OutputFormat format, @TempDir Path out)
+            throws Exception {
+        JobConfig config = JobConfig.fromMap(Map.of(
+                "model.dir", MODEL_DIR.toString(), "corpus.format", format.name(), "corpus.dedup", "true", "checkpoint.interval", "300ms",
+                "batching.max-size", "4", "batching.max-delay", "1h", "parallelism.decode", "2"));
+        JobPlan plan = JobPlan.forFiles(config, "corpus-failover");
+        CorpusJob job = new CorpusJob(plan, CorpusInputs.resolve(corpus.inputs()), out.toString());
+
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, conf);
+        ImageStages.configure(env, config);
+        FailOnceAfterCheckpoint.reset();
+        DataStream<InputImage> images = job.images(env).map(new FailOnceAfterCheckpoint()).setParallelism(1);
+        CorpusSinks.attach(job.process(images), out.toString(), config.corpus(), 1);
+        JobExecutionResult result = env.execute("corpus-failover");
+        assertThat(FailOnceAfterCheckpoint.FAILED.get()).as("failure was injected").isTrue();
+
+        Map<String, CorpusSample> samples = new HashMap<>();
+        CorpusReader.open(out.toString(), true, false).forEach(sample ->
+                assertThat(samples.put(sample.id(), sample)).as("second sample of " + sample.id()).isNull());
+        Map<String, String> deadLetters = deadLetters(out);
+        assertThat(samples.keySet()).doesNotContainAnyElementsOf(deadLetters.keySet());
+        List<String> all = new ArrayList<>(samples.keySet());
+        all.addAll(deadLetters.keySet());
+        List<String> expectedIds = new ArrayList<>(corpus.images().keySet());
+        expectedIds.add(corpus.noImage());
+        assertThat(all).containsExactlyInAnyOrderElementsOf(expectedIds);
+
+        // One tokenized sample per distinct decodable image; every other copy names it.
+        Map<String, List<String>> idsBySha = corpus.decodable().stream()
+                .collect(Collectors.groupingBy(id -> sha256(corpus.images().get(id))));
+        List<CorpusSample> tokenized = samples.values().stream().filter(s -> s.duplicateOf() == null).toList();
+        assertThat(tokenized).extracting(CorpusSample::imageSha256).containsExactlyInAnyOrderElementsOf(idsBySha.keySet());
+        for (CorpusSample sample : tokenized) {
+            assertThat(sample.tokenIds()).as(sample.id()).containsExactly(tokensBySha.get(sample.imageSha256()));
+        }
+        long duplicates = samples.values().stream().filter(s -> s.duplicateOf() != null).peek(duplicate -> {
+            CorpusSample first = samples.get(duplicate.duplicateOf());
+            assertThat(first.duplicateOf()).as(duplicate.id()).isNull();
+            assertThat(first.imageSha256()).as(duplicate.id()).isEqualTo(duplicate.imageSha256());
+        }).count();
+        assertThat(duplicates).isEqualTo(corpus.decodable().size() - idsBySha.size()).isGreaterThanOrEqualTo(4);
+
+        // The counts survive the restart as exactly as the files do.
+        CorpusManifest manifest = CorpusManifest.of(result, config, plan.manifest());
+        assertThat(manifest.counts()).isEqualTo(new CorpusManifest.Counts(
+                expectedIds.size(), tokenized.size(), tokenized.size(), deadLetters.size(), duplicates));
+    }
+
+    private static void assertMetadata(CorpusSample sample) {
+        String expected = corpus.metadata().get(sample.id());
+        try {
+            assertThat(sample.metadataJson() == null ? null : JSON.readTree(sample.metadataJson()))
+                    .as(sample.id()).isEqualTo(expected == null ? null : JSON.readTree(expected));
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        assertThat(sample.text()).as(sample.id()).isEqualTo(corpus.captions().get(sample.id()));
+    }
+
+    private static Map<String, String> deadLetters(Path out) throws IOException {
+        Map<String, String> reasons = new HashMap<>();
+        for (DeadLetterRecord record : CorpusReader.open(out.toString(), true, false).deadLetters()) {
+            assertThat(reasons.put(record.getId(), record.getReason())).as("second dead letter of " + record.getId()).isNull();
+        }
+        return reasons;
+    }
+
+    /** Token ids by image SHA-256, from {@link FileTokenizer} (what {@code bin/vqrae tokenize} runs) on the images as files. */
+    private static Map<String, int[]> tokenizeFiles(TestCorpus corpus, Path dir) throws Exception {
+        Files.createDirectories(dir);
+        Map<Path, String> shaOf = new HashMap<>();
+        List<Path> files = new ArrayList<>();
+        for (byte[] image : corpus.images().values()) {
+            String sha = sha256(image);
+            Path file = dir.resolve(sha);
+            if (!Files.exists(file)) {
+                Files.write(file, image);
+                files.add(file);
+                shaOf.put(file, sha);
+            }
+        }
+        Map<String, int[]> tokens = new HashMap<>();
+        JobConfig config = JobConfig.fromMap(Map.of("model.dir", MODEL_DIR.toString()));
+        new FileTokenizer(config, TestPaths.tinyManifest(), 2).run(files, new FileTokenizer.Listener() {
+            @Override
+            public void tokenized(Path file, ImagePreparer.Prepared prepared, EncodedBatch batch, int index, long encodeNanos) {
+                tokens.put(shaOf.get(file), batch.tokenIds(index));
+            }
+
+            @Override
+            public void rejected(Path file, String reason, String message) {}
+        });
+        return tokens;
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package io.vqrae.pipeline.testing;
+
+import io.vqrae.models.testing.TestPaths;
+import io.vqrae.pipeline.demo.SampleImages;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+
+/**
+ * A small corpus in img2dataset's layouts, made by tests: WebDataset shards of {@code KEY.jpg|png},
+ * {@code KEY.json} and {@code KEY.txt}, and a loose folder with a JSON sidecar, of real photos and
+ * generated scenes, with broken files and a sample whose download failed (metadata only).
+ *
+ * @param shards the {@code .tar} shards
+ * @param loose the folder of loose images
+ * @param images id -> image bytes of every input that has an image (broken ones too)
+ * @param broken ids whose bytes do not decode, with the reason code the decoder gives
+ * @param noImage the id of the sample with no image member
+ * @param metadata id -> the JSON sidecar's text
+ * @param captions id -> the text sidecar
+ */
+public record TestCorpus(
+        List<Path> shards, Path loose, Map<String, byte[]> images, Map<String, String> broken, String noImage,
+        Map<String, String> metadata, Map<String, String> captions) {
+
+    /** Real colour photos of several sizes, JPEG subsamplings and an EXIF rotation. */
+    public static final List<String> PHOTOS = List.of(
+            "flower.png.im_q85_420.jpg",
+            "flower.png.im_q85_444.jpg",
+            "flower_small.q85_420_non_interleaved.jpg",
+            "u76c0g_bliznaca_srgb8.png",
+            "cvo9xd_keong_macan_srgb8.png",
+            "derived_exif_orientation6.jpg");
+
+    /**
+     * Writes the corpus under {@code dir}: two shards of {@code scenes} generated scenes, the photos and the
+     * broken files, and a loose folder of two images.
+     *
+     * @param copies how many images appear a second time under another key (in a third shard and the loose folder)
+     */
+    public static TestCorpus write(Path dir, int scenes, int copies) throws IOException {
+        Path generated = dir.resolve("generated");
+        SampleImages.write(generated, scenes);
+        List<byte[]> bytes = new ArrayList<>();
+        List<String> extensions = new ArrayList<>();
+        try (Stream<Path> files = Files.list(generated)) {
+            for (Path file : files.sorted().toList()) {
+                bytes.add(Files.readAllBytes(file));
+                String name = file.getFileName().toString();
+                extensions.add(name.substring(name.lastIndexOf('.') + 1));
+            }
+        }
+        for (String photo : PHOTOS) {
+            bytes.add(TestPaths.testImageBytes(photo));
+            extensions.add(photo.substring(photo.lastIndexOf('.') + 1));
+        }
+
+        Map<String, byte[]> images = new LinkedHashMap<>();
+        Map<String, String> broken = new LinkedHashMap<>();
+        Map<String, String> metadata = new LinkedHashMap<>();
+        Map<String, String> captions = new LinkedHashMap<>();
+        List<Path> shards = new ArrayList<>();
+        int half = bytes.size() / 2;
+        String noImage = null;
+        for (int shard = 0; shard < 2; shard++) {
+            Path tar = dir.resolve(String.format("%05d.tar", shard));
+            shards.add(tar);
+            try (TarArchiveOutputStream out = tar(tar)) {
+                for (int i = shard * half; i < (shard == 0 ? half : bytes.size()); i++) {
+                    String key = String.format("%05d%04d", shard, i);
+                    String caption = "caption of image " + i;
+                    String json = "{\"url\": \"https://example.org/" + i + "." + extensions.get(i) + "\", \"width\": " + (100 + i) + "}";
+                    put(out, key + "." + extensions.get(i), bytes.get(i));
+                    put(out, key + ".txt", caption.getBytes(StandardCharsets.UTF_8));
+                    put(out, key + ".json", json.getBytes(StandardCharsets.UTF_8));
+                    images.put(key, bytes.get(i));
+                    metadata.put(key, json);
+                    captions.put(key, caption);
+                }
+                if (shard == 0) {
+                    // img2dataset keeps a failed download's metadata; here it sits in a shard with no image.
+                    noImage = "000009999";
+                    put(out, noImage + ".json", "{\"status\": \"failed_to_download\"}".getBytes(StandardCharsets.UTF_8));
+                }
+            }
+        }
+        broken.put(key(images, SampleImages.TRUNCATED, generated), "truncated");
+        broken.put(key(images, SampleImages.TEXT, generated), "unsupported_format");
+        broken.put(key(images, SampleImages.EMPTY, generated), "empty_input");
+
+        Path loose = dir.resolve("loose");
+        Files.createDirectories(loose.resolve("nested"));
+        Files.write(loose.resolve("photo.jpg"), bytes.get(bytes.size() - 1));
+        Files.write(loose.resolve("nested/scene.v2.png"), bytes.get(bytes.size() - 3));
+        String sidecar = "{\"license\": \"cc-by\"}";
+        Files.writeString(loose.resolve("nested/scene.v2.json"), sidecar);
+        images.put("photo.jpg", bytes.get(bytes.size() - 1));
+        images.put("nested/scene.v2.png", bytes.get(bytes.size() - 3));
+        metadata.put("nested/scene.v2.png", sidecar);
+
+        if (copies > 0) {
+            Path tar = dir.resolve("00002.tar");
+            shards.add(tar);
+            List<String> originals = images.keySet().stream().filter(id -> !broken.containsKey(id)).limit(copies).toList();
+            try (TarArchiveOutputStream out = tar(tar)) {
+                for (String original : originals) {
+                    String key = "copy-of-" + original;
+                    put(out, key + ".jpg", images.get(original));
+                    images.put(key, images.get(original));
+                }
+            }
+        }
+        return new TestCorpus(List.copyOf(shards), loose, images, broken, noImage, metadata, captions);
+    }
+
+    /** The key under which the generated file {@code name} went into a shard. */
+    private static String key(Map<String, byte[]> images, String name, Path generated) throws IOException {
+        byte[] content = Files.readAllBytes(generated.resolve(name));
+        return images.entrySet().stream().filter(e -> Arrays.equals(e.getValue(), content)).findFirst().orElseThrow().getKey();
+    }
+
+    private static TarArchiveOutputStream tar(Path file) throws IOException {
+        OutputStream out = Files.newOutputStream(file);
+        TarArchiveOutputStream tar = new TarArchiveOutputStream(out);
+        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+        return tar;
+    }
+
+    private static void put(TarArchiveOutputStream out, String name, byte[] content) throws IOException {
+        TarArchiveEntry entry = new TarArchiveEntry(name);
+        entry.setSize(content.length);
+        out.putArchiveEntry(entry);
+        out.write(content);
+        out.closeArchiveEntry();
+    }
+
+    /** Ids of inputs that decode. */
+    public List<String> decodable() {
+        return images.keySet().stream().filter(id -> !broken.containsKey(id)).toList();
+    }
+
+    /** Every input path, as the user would name them. */
+    public List<String> inputs() {
+        List<String> inputs = new ArrayList<>();
+        shards.forEach(shard -> inputs.add(shard.toString()));
+        inputs.add(loose.toString());
+        return inputs;
+    }
+}
