@@ -304,15 +304,14 @@ public final class Benchmark {
         Map<String, String> settings = new LinkedHashMap<>(options.jobSettings());
         settings.put("model.dir", options.model().toString());
         CorpusBench.Rates r = new CorpusBench(settings, manifest, cores).run(jobFiles, options.rounds());
-        int n = r.photos();
-        String warm = n + " and " + CorpusBench.COPIES * n + " photos, difference";
+        String warm = r.photos() + " photos (" + jobFiles.size() + " JPEGs x " + CorpusBench.COPIES + ", distinct bytes), after warm-up";
         row("8 corpus", "vqrae tokenize, " + warm, fmt("%.1f images/s", r.tokenize()), "");
         row("8 corpus", "tokenize-corpus (WebDataset, features " + jobConfig(options.model()).features().mode() + "), " + warm,
                 fmt("%.1f images/s", r.corpus()), fmt("tokenize-corpus/tokenize %.2f (target >= 0.9)", r.corpus() / r.tokenize()));
         row("8 corpus", "tokenize-corpus --dedup, " + warm + " (no duplicates)",
                 fmt("%.1f images/s", r.corpusDedup()), fmt("dedup/no dedup %.2f", r.corpusDedup() / r.corpus()));
         Map<String, Object> entry = new LinkedHashMap<>();
-        entry.put("photos", n);
+        entry.put("photos", r.photos());
         entry.put("tokenize_images_per_second", r.tokenize());
         entry.put("corpus_images_per_second", r.corpus());
         entry.put("corpus_dedup_images_per_second", r.corpusDedup());

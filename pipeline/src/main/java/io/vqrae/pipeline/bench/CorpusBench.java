@@ -3,6 +3,7 @@ package io.vqrae.pipeline.bench;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.EncodedBatch;
 import io.vqrae.operators.decode.ImagePreparer;
+import io.vqrae.operators.metrics.PipelineMetrics;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.corpus.CorpusJob;
 import io.vqrae.pipeline.corpus.source.CorpusInputs;
@@ -18,15 +19,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * {@code tokenize-corpus} against {@code tokenize} on the same folder, and what deduplication costs, each
- * once warm: every side runs on the folder ({@code n} photos) and on {@code 4n} distinct photos, and its warm
- * rate is the {@code 3n} images of the difference over the difference in time, which cancels start-up (the
- * MiniCluster, the model session) the way a long corpus run would. The extra photos are the folder's JPEGs
- * with a JPEG comment segment that makes their bytes (and SHA-256) distinct and their pixels the same, so
- * deduplication has nothing to drop and its cost is the keyBy, digest and state alone.
+ * once warm, like the job parts: images/s after the first quarter of the images ({@link JobBench#WARM_UP_SHARE}),
+ * so neither the MiniCluster's nor the model session's start-up counts. The corpus job's progress is its
+ * tokenized-images counter. The folder is the photos {@value #COPIES} times over, each copy with a JPEG comment
+ * segment that makes its bytes (and SHA-256) distinct and leaves its pixels alone, so deduplication has
+ * nothing to drop and its cost is the digest, the keyBy and the state alone.
  */
 final class CorpusBench {
     static final int COPIES = 4;
@@ -34,7 +38,7 @@ final class CorpusBench {
     /**
      * Warm images/s of each side, medians over the rounds.
      *
-     * @param photos photos in the folder ({@code n})
+     * @param photos photos in the folder
      * @param tokenize {@code vqrae tokenize}'s engine ({@link FileTokenizer})
      * @param corpus the corpus job, WebDataset output with the configured features
      * @param corpusDedup the same with {@code corpus.dedup}
@@ -55,27 +59,23 @@ final class CorpusBench {
     Rates run(List<Path> jpegs, int rounds) throws Exception {
         Path work = Files.createTempDirectory("vqrae-bench-corpus-");
         try {
-            Path first = Files.createDirectories(work.resolve("first"));
-            Path all = Files.createDirectories(work.resolve("all"));
+            Path folder = Files.createDirectories(work.resolve("photos"));
             for (int copy = 0; copy < COPIES; copy++) {
                 for (int i = 0; i < jpegs.size(); i++) {
-                    Path file = all.resolve(String.format("%d-%05d.jpg", copy, i));
-                    Files.write(file, distinct(Files.readAllBytes(jpegs.get(i)), copy * jpegs.size() + i));
-                    if (copy == 0) {
-                        Files.createSymbolicLink(first.resolve(file.getFileName()), file);
-                    }
+                    Files.write(folder.resolve(String.format("%d-%05d.jpg", copy, i)),
+                            distinct(Files.readAllBytes(jpegs.get(i)), copy * jpegs.size() + i));
                 }
             }
+            int photos = COPIES * jpegs.size();
             List<Double> tokenize = new ArrayList<>();
             List<Double> corpus = new ArrayList<>();
             List<Double> dedup = new ArrayList<>();
-            int extra = (COPIES - 1) * jpegs.size();
             for (int round = 0; round < rounds; round++) {
-                tokenize.add(extra / (tokenizeSeconds(all) - tokenizeSeconds(first)));
-                corpus.add(extra / (corpusSeconds(all, work, false) - corpusSeconds(first, work, false)));
-                dedup.add(extra / (corpusSeconds(all, work, true) - corpusSeconds(first, work, true)));
+                tokenize.add(tokenizeRate(folder, photos));
+                corpus.add(corpusRate(folder, photos, work, false, round));
+                dedup.add(corpusRate(folder, photos, work, true, round));
             }
-            return new Rates(jpegs.size(), Timing.median(tokenize), Timing.median(corpus), Timing.median(dedup));
+            return new Rates(photos, Timing.median(tokenize), Timing.median(corpus), Timing.median(dedup));
         } finally {
             delete(work);
         }
@@ -96,38 +96,81 @@ final class CorpusBench {
         return out;
     }
 
-    private double tokenizeSeconds(Path folder) throws Exception {
+    private double tokenizeRate(Path folder, int photos) throws Exception {
         List<Path> files;
         try (Stream<Path> list = Files.list(folder)) {
             files = list.sorted().toList();
         }
-        long start = System.nanoTime();
+        Progress progress = new Progress(photos);
         new FileTokenizer(JobConfig.fromMap(settings), manifest, cores).run(files, new FileTokenizer.Listener() {
             @Override
-            public void tokenized(Path file, ImagePreparer.Prepared prepared, EncodedBatch batch, int index, long encodeNanos) {}
+            public void tokenized(Path file, ImagePreparer.Prepared prepared, EncodedBatch batch, int index, long encodeNanos) {
+                progress.update(progress.count + 1);
+            }
 
             @Override
             public void rejected(Path file, String reason, String message) {
                 throw new IllegalStateException("The bench photo " + file + " was rejected: " + reason + ": " + message);
             }
         });
-        return (System.nanoTime() - start) / 1e9;
+        return progress.warmRate();
     }
 
-    /** One whole {@code tokenize-corpus} run as the command runs it: a local environment of one slot per core. */
-    private double corpusSeconds(Path folder, Path work, boolean dedup) throws Exception {
+    /** A whole {@code tokenize-corpus} run as the command runs it (a local environment of one slot per core), timed warm. */
+    private double corpusRate(Path folder, int photos, Path work, boolean dedup, int round) throws Exception {
         Map<String, String> run = new LinkedHashMap<>(settings);
         run.put("corpus.dedup", Boolean.toString(dedup));
-        JobConfig runConfig = JobConfig.fromMap(run);
-        Path out = work.resolve("out-" + System.nanoTime());
-        long start = System.nanoTime();
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(cores);
-        new CorpusJob(JobPlan.forFiles(runConfig, "bench-corpus"), CorpusInputs.resolve(List.of(folder.toString())), out.toString())
-                .attach(env);
-        env.execute("bench-corpus");
-        double seconds = (System.nanoTime() - start) / 1e9;
+        String jobName = "bench-corpus-" + (dedup ? "dedup-" : "") + round;
+        Path out = work.resolve(jobName);
+        Progress progress = new Progress(photos);
+        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+        // The tokenized-images counter of this job (a name of its own): sampled, since nothing calls back per image.
+        sampler.scheduleAtFixedRate(() -> progress.update((long) PipelineMetrics.total("vqrae_images_tokenized", jobName)),
+                0, 20, TimeUnit.MILLISECONDS);
+        try {
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(cores);
+            new CorpusJob(JobPlan.forFiles(JobConfig.fromMap(run), jobName), CorpusInputs.resolve(List.of(folder.toString())),
+                    out.toString()).attach(env);
+            env.execute(jobName);
+        } finally {
+            sampler.shutdownNow();
+            sampler.awaitTermination(1, TimeUnit.SECONDS);
+        }
+        progress.update((long) PipelineMetrics.total("vqrae_images_tokenized", jobName));
         delete(out);
-        return seconds;
+        return progress.warmRate();
+    }
+
+    /** When a run passed the end of its warm-up and when it had them all. */
+    private static final class Progress {
+        private final long total;
+        private final long warmUp;
+        private volatile long count;
+        private long warmAt;
+        private long doneAt;
+
+        Progress(long total) {
+            this.total = total;
+            this.warmUp = (long) (total * JobBench.WARM_UP_SHARE);
+        }
+
+        synchronized void update(long now) {
+            long time = System.nanoTime();
+            if (count < warmUp && now >= warmUp) {
+                warmAt = time;
+            }
+            if (count < total && now >= total) {
+                doneAt = time;
+            }
+            count = Math.max(count, now);
+        }
+
+        double warmRate() {
+            if (count < total) {
+                throw new IllegalStateException("The run tokenized " + count + " of " + total + " photos");
+            }
+            return (total - warmUp) / ((doneAt - warmAt) / 1e9);
+        }
     }
 
     private static void delete(Path root) throws IOException {

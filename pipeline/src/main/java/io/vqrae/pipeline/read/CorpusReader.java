@@ -72,34 +72,39 @@ public final class CorpusReader {
         return manifest;
     }
 
-    /** Every sample, tokenized ones and duplicates, in file order; features joined for Avro output (in memory, by id). */
+    /**
+     * Every sample, tokenized ones and duplicates, in file order; features joined for Avro output (in memory, by id).
+     *
+     * @throws IOException if a file cannot be read, or the output is Parquet (read that with Spark, DuckDB or parquet-avro)
+     */
     public void forEach(Consumer<CorpusSample> action) throws IOException {
+        if (!parts(CorpusSinks.TOKENS, ".parquet").isEmpty()) {
+            throw new IOException(root + " holds Parquet output, which this reader does not read: use Spark, DuckDB,"
+                    + " pandas or parquet-avro (its dead letters and duplicates are Avro and read here)");
+        }
         Consumer<CorpusSample> checked = codebookGuard(action);
-        if (exists(CorpusSinks.WEBDATASET)) {
-            for (Path shard : parts(CorpusSinks.WEBDATASET)) {
-                readShard(shard, checked);
-            }
+        for (Path shard : parts(CorpusSinks.WEBDATASET, ".tar")) {
+            readShard(shard, checked);
         }
-        if (exists(CorpusSinks.TOKENS)) {
-            Map<String, FeatureRecord> features = new HashMap<>();
-            if (exists(CorpusSinks.FEATURES)) {
-                readAvro(CorpusSinks.FEATURES, FeatureRecord.class, record -> features.put(record.getId(), record));
-            }
-            readAvro(CorpusSinks.TOKENS, TokenRecord.class, tokens -> checked.accept(sample(tokens, features.get(tokens.getId()))));
-        }
-        if (exists(CorpusSinks.DUPLICATES)) {
-            readAvro(CorpusSinks.DUPLICATES, DuplicateRecord.class, duplicate -> checked.accept(new CorpusSample(
-                    duplicate.getId(), duplicate.getImageSha256(), duplicate.getDuplicateOf(),
-                    null, null, null, 0, 0, null, 0, null, null, null)));
-        }
+        Map<String, FeatureRecord> features = new HashMap<>();
+        readAvro(CorpusSinks.FEATURES, FeatureRecord.class, record -> features.put(record.getId(), record));
+        readAvro(CorpusSinks.TOKENS, TokenRecord.class, tokens -> checked.accept(sample(tokens, features.get(tokens.getId()))));
+        readAvro(CorpusSinks.DUPLICATES, DuplicateRecord.class, duplicate -> checked.accept(new CorpusSample(
+                duplicate.getId(), duplicate.getImageSha256(), duplicate.getDuplicateOf(),
+                null, null, null, 0, 0, null, 0, null, null, null)));
+    }
+
+    /** Every duplicate of Avro or Parquet output (WebDataset output holds them among its samples). */
+    public List<DuplicateRecord> duplicates() throws IOException {
+        List<DuplicateRecord> records = new ArrayList<>();
+        readAvro(CorpusSinks.DUPLICATES, DuplicateRecord.class, records::add);
+        return records;
     }
 
     /** Every dead letter. */
     public List<DeadLetterRecord> deadLetters() throws IOException {
         List<DeadLetterRecord> records = new ArrayList<>();
-        if (exists(CorpusSinks.DEAD_LETTERS)) {
-            readAvro(CorpusSinks.DEAD_LETTERS, DeadLetterRecord.class, records::add);
-        }
+        readAvro(CorpusSinks.DEAD_LETTERS, DeadLetterRecord.class, records::add);
         return records;
     }
 
@@ -169,7 +174,7 @@ public final class CorpusReader {
     }
 
     private <T extends SpecificRecordBase> void readAvro(String folder, Class<T> type, Consumer<T> action) throws IOException {
-        for (Path file : parts(folder)) {
+        for (Path file : parts(folder, ".avro")) {
             try (DataFileStream<T> records = new DataFileStream<>(file.getFileSystem().open(file), new SpecificDatumReader<>(type))) {
                 for (T record : records) {
                     action.accept(record);
@@ -178,19 +183,20 @@ public final class CorpusReader {
         }
     }
 
-    private boolean exists(String folder) throws IOException {
-        Path path = new Path(root, folder);
-        return path.getFileSystem().exists(path);
-    }
-
-    /** The committed part files of a folder, by name; in-progress and pending files are hidden (leading dot). */
-    private List<Path> parts(String folder) throws IOException {
+    /**
+     * The committed part files of a folder with a suffix, by name; in-progress and pending files are hidden
+     * (leading dot). None when the folder does not exist.
+     */
+    private List<Path> parts(String folder, String suffix) throws IOException {
         Path path = new Path(root, folder);
         FileSystem fs = path.getFileSystem();
         List<Path> files = new ArrayList<>();
+        if (!fs.exists(path)) {
+            return files;
+        }
         for (FileStatus status : fs.listStatus(path)) {
             String name = status.getPath().getName();
-            if (!status.isDir() && !name.startsWith(".") && !name.startsWith("_")) {
+            if (!status.isDir() && !name.startsWith(".") && !name.startsWith("_") && name.endsWith(suffix)) {
                 files.add(status.getPath());
             }
         }
@@ -203,5 +209,4 @@ public final class CorpusReader {
         buffer.duplicate().get(out);
         return out;
     }
-
 }

@@ -6,19 +6,24 @@ import io.vqrae.pipeline.demo.SampleImages;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.kafka.InputWriter;
 import io.vqrae.pipeline.kafka.OutputReader;
+import io.vqrae.pipeline.read.CorpusReader;
 import io.vqrae.schemas.DeadLetterRecord;
 import io.vqrae.schemas.FeatureRecord;
 import io.vqrae.schemas.TokenRecord;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.flink.util.FileUtils;
 
 /**
@@ -28,6 +33,8 @@ import org.apache.flink.util.FileUtils;
  * <pre>
  * produce BOOTSTRAP MODEL_DIR TOPIC_SUFFIX SAMPLES IDS_FILE   writes the inputs, lists them in IDS_FILE, prints their count
  * check   BOOTSTRAP MODEL_DIR TOPIC_SUFFIX IDS_FILE           prints "TOKENS FEATURES DEAD_LETTERS"; exit 3 on any mismatch
+ * shard   SAMPLES SHARD IDS_FILE                              writes the samples as a WebDataset shard, prints their count
+ * check-corpus OUTPUT_DIR IDS_FILE                            the same check on a tokenize-corpus output folder
  * </pre>
  *
  * Every good input must have exactly one token and one feature record with a full token grid, every broken
@@ -40,15 +47,89 @@ public final class SmokeClient {
     private SmokeClient() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 5) {
-            System.err.println("usage: produce BOOTSTRAP MODEL_DIR TOPIC_SUFFIX SAMPLES IDS_FILE | check BOOTSTRAP MODEL_DIR TOPIC_SUFFIX IDS_FILE");
-            System.exit(2);
+        switch (args.length == 0 ? "" : args[0]) {
+            case "produce" -> System.out.println(produce(config(args[1], args[2], args[3]), Integer.parseInt(args[4]), Path.of(args[5])));
+            case "check" -> System.exit(check(config(args[1], args[2], args[3]), Path.of(args[4])) ? 0 : 3);
+            case "shard" -> System.out.println(shard(Integer.parseInt(args[1]), Path.of(args[2]), Path.of(args[3])));
+            case "check-corpus" -> System.exit(checkCorpus(args[1], Path.of(args[2])) ? 0 : 3);
+            default -> {
+                System.err.println("usage: produce BOOTSTRAP MODEL_DIR TOPIC_SUFFIX SAMPLES IDS_FILE | check BOOTSTRAP MODEL_DIR"
+                        + " TOPIC_SUFFIX IDS_FILE | shard SAMPLES SHARD IDS_FILE | check-corpus OUTPUT_DIR IDS_FILE");
+                System.exit(2);
+            }
         }
-        JobConfig config = config(args[1], args[2], args[3]);
-        switch (args[0]) {
-            case "produce" -> System.out.println(produce(config, Integer.parseInt(args[4]), Path.of(args[5])));
-            case "check" -> System.exit(check(config, Path.of(args[4])) ? 0 : 3);
-            default -> throw new IllegalArgumentException("unknown command " + args[0]);
+    }
+
+    /** Writes the samples as one img2dataset-style shard (KEY.EXT + KEY.json) and lists each key as good or broken. */
+    static int shard(int samples, Path shard, Path idsFile) throws IOException {
+        Path dir = Files.createTempDirectory("smoke-images-");
+        List<String> lines = new ArrayList<>();
+        try {
+            SampleImages.write(dir, samples);
+            List<Path> files;
+            try (Stream<Path> list = Files.list(dir)) {
+                files = list.sorted().toList();
+            }
+            try (TarArchiveOutputStream tar = new TarArchiveOutputStream(Files.newOutputStream(shard))) {
+                int index = 0;
+                for (Path file : files) {
+                    String name = file.getFileName().toString();
+                    String key = String.format("%09d", index++);
+                    put(tar, key + name.substring(name.lastIndexOf('.')), Files.readAllBytes(file));
+                    put(tar, key + ".json", ("{\"file\": \"" + name + "\"}").getBytes(StandardCharsets.UTF_8));
+                    lines.add((SampleImages.isBroken(name) ? BROKEN : GOOD) + " " + key);
+                }
+            }
+        } finally {
+            FileUtils.deleteDirectory(dir.toFile());
+        }
+        Files.write(idsFile, lines);
+        return lines.size();
+    }
+
+    private static void put(TarArchiveOutputStream tar, String name, byte[] content) throws IOException {
+        TarArchiveEntry entry = new TarArchiveEntry(name);
+        entry.setSize(content.length);
+        tar.putArchiveEntry(entry);
+        tar.write(content);
+        tar.closeArchiveEntry();
+    }
+
+    /** Reads a tokenize-corpus output folder (WebDataset) and compares it with the ids written; prints the counts. */
+    static boolean checkCorpus(String output, Path idsFile) throws IOException {
+        Set<String> good = new TreeSet<>();
+        Set<String> broken = new TreeSet<>();
+        readIds(idsFile, good, broken);
+        CorpusReader reader = CorpusReader.open(output, false, false);
+        List<String> tokens = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        reader.forEach(sample -> {
+            tokens.add(sample.id());
+            if (sample.tokenIds().length != sample.gridHeight() * sample.gridWidth() || sample.features() == null) {
+                problems.add(sample.id() + " has " + sample.tokenIds().length + " token ids or no features");
+            }
+        });
+        List<String> dead = reader.deadLetters().stream().map(DeadLetterRecord::getId).map(String::valueOf).sorted().toList();
+        Collections.sort(tokens);
+        if (!tokens.equals(List.copyOf(good))) {
+            problems.add("sample ids " + tokens + " != good inputs " + good);
+        }
+        if (!dead.equals(List.copyOf(broken))) {
+            problems.add("dead-letter ids " + dead + " != broken inputs " + broken);
+        }
+        long counted = reader.manifest().get("counts").get("tokens").asLong();
+        if (counted != tokens.size()) {
+            problems.add("_SUCCESS.json counts " + counted + " token records, the shards hold " + tokens.size());
+        }
+        problems.forEach(problem -> System.err.println("  MISMATCH: " + problem));
+        System.out.println(tokens.size() + " " + dead.size());
+        return problems.isEmpty();
+    }
+
+    private static void readIds(Path idsFile, Set<String> good, Set<String> broken) throws IOException {
+        for (String line : Files.readAllLines(idsFile)) {
+            String[] parts = line.split(" ", 2);
+            (parts[0].equals(GOOD) ? good : broken).add(parts[1]);
         }
     }
 
@@ -88,10 +169,7 @@ public final class SmokeClient {
     static boolean check(JobConfig config, Path idsFile) throws IOException {
         Set<String> good = new TreeSet<>();
         Set<String> broken = new TreeSet<>();
-        for (String line : Files.readAllLines(idsFile)) {
-            String[] parts = line.split(" ", 2);
-            (parts[0].equals(GOOD) ? good : broken).add(parts[1]);
-        }
+        readIds(idsFile, good, broken);
         OutputReader.Outputs out = OutputReader.readCommitted(config.kafka(), Duration.ofSeconds(60));
         List<String> tokens = out.tokens().stream().map(TokenRecord::getId).sorted().toList();
         List<String> features = out.features().stream().map(FeatureRecord::getId).sorted().toList();

@@ -1,6 +1,7 @@
 package io.vqrae.pipeline.corpus;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,6 +23,7 @@ import io.vqrae.pipeline.testing.FailOnceAfterCheckpoint;
 import io.vqrae.pipeline.testing.ParquetFiles;
 import io.vqrae.pipeline.testing.TestCorpus;
 import io.vqrae.schemas.DeadLetterRecord;
+import io.vqrae.schemas.DuplicateRecord;
 import io.vqrae.schemas.FeatureRecord;
 import io.vqrae.schemas.TokenRecord;
 import java.io.IOException;
@@ -97,6 +99,8 @@ class CorpusJobTest {
                 }
                 assertThat(ParquetFiles.readFolder(out.resolve(CorpusSinks.FEATURES), FeatureRecord.class))
                         .extracting(FeatureRecord::getId).containsExactlyInAnyOrderElementsOf(corpus.decodable());
+                assertThatThrownBy(() -> CorpusReader.open(out.toString(), false, false).forEach(sample -> {}))
+                        .hasMessageContaining("holds Parquet output, which this reader does not read");
             }
         }
         assertThat(ids).containsExactlyInAnyOrderElementsOf(corpus.decodable());
@@ -112,7 +116,7 @@ class CorpusJobTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = JobConfig.OutputFormat.class, names = {"WEBDATASET", "AVRO"})
+    @EnumSource(JobConfig.OutputFormat.class)
     void dedupTokenizesEachDistinctImageOnceAndEveryKeyEndsOnceAcrossAFailure(JobConfig.OutputFormat format, @TempDir Path out)
             throws Exception {
         JobConfig config = JobConfig.fromMap(Map.of(
@@ -134,8 +138,9 @@ class CorpusJobTest {
         assertThat(FailOnceAfterCheckpoint.FAILED.get()).as("failure was injected").isTrue();
 
         Map<String, CorpusSample> samples = new HashMap<>();
-        CorpusReader.open(out.toString(), true, false).forEach(sample ->
-                assertThat(samples.put(sample.id(), sample)).as("second sample of " + sample.id()).isNull());
+        for (CorpusSample sample : samples(out, format)) {
+            assertThat(samples.put(sample.id(), sample)).as("second sample of " + sample.id()).isNull();
+        }
         Map<String, String> deadLetters = deadLetters(out);
         assertThat(samples.keySet()).doesNotContainAnyElementsOf(deadLetters.keySet());
         List<String> all = new ArrayList<>(samples.keySet());
@@ -163,6 +168,26 @@ class CorpusJobTest {
         CorpusManifest manifest = CorpusManifest.of(result, config, plan.manifest());
         assertThat(manifest.counts()).isEqualTo(new CorpusManifest.Counts(
                 expectedIds.size(), tokenized.size(), tokenized.size(), deadLetters.size(), duplicates));
+    }
+
+    /** Every sample of an output that lacks {@code _SUCCESS.json}: Parquet through parquet-avro, the rest through {@link CorpusReader}. */
+    private static List<CorpusSample> samples(Path out, JobConfig.OutputFormat format) throws IOException {
+        List<CorpusSample> samples = new ArrayList<>();
+        CorpusReader reader = CorpusReader.open(out.toString(), true, false);
+        if (format != JobConfig.OutputFormat.PARQUET) {
+            reader.forEach(samples::add);
+            return samples;
+        }
+        for (TokenRecord tokens : ParquetFiles.readFolder(out.resolve(CorpusSinks.TOKENS), TokenRecord.class)) {
+            samples.add(new CorpusSample(tokens.getId(), tokens.getImageSha256(), null, null, null, tokens.getCodebookSha256(),
+                    tokens.getGridHeight(), tokens.getGridWidth(), TokenIds.decode(tokens.getTokenIds(), tokens.getDtype()),
+                    tokens.getMeanQuantError(), null, null, null));
+        }
+        for (DuplicateRecord duplicate : reader.duplicates()) {
+            samples.add(new CorpusSample(duplicate.getId(), duplicate.getImageSha256(), duplicate.getDuplicateOf(),
+                    null, null, null, 0, 0, null, 0, null, null, null));
+        }
+        return samples;
     }
 
     private static void assertMetadata(CorpusSample sample) {

@@ -1,8 +1,8 @@
 package io.vqrae.pipeline.corpus.source.reader;
 
 import io.vqrae.operators.data.InputImage;
-import java.io.IOException;
 import io.vqrae.pipeline.corpus.source.CorpusInputs;
+import java.io.IOException;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.file.src.FileSourceSplit;
