@@ -303,8 +303,9 @@ public final class Benchmark {
     private void corpus() throws Exception {
         Map<String, String> settings = new LinkedHashMap<>(options.jobSettings());
         settings.put("model.dir", options.model().toString());
-        CorpusBench.Rates r = new CorpusBench(settings, manifest, cores).run(jobFiles, options.rounds());
-        String warm = r.photos() + " photos (" + jobFiles.size() + " JPEGs x " + CorpusBench.COPIES + ", distinct bytes), after warm-up";
+        CorpusBench.Rates r = new CorpusBench(settings, manifest, cores).run(jobFiles, options.jobImages(), options.rounds());
+        String warm = r.photos() + " photos (" + jobFiles.size() + " JPEGs x " + r.photos() / jobFiles.size()
+                + ", distinct bytes), after warm-up";
         row("8 corpus", "vqrae tokenize, " + warm, fmt("%.1f images/s", r.tokenize()), "");
         row("8 corpus", "tokenize-corpus (WebDataset, features " + jobConfig(options.model()).features().mode() + "), " + warm,
                 fmt("%.1f images/s", r.corpus()), fmt("tokenize-corpus/tokenize %.2f (target >= 0.9)", r.corpus() / r.tokenize()));

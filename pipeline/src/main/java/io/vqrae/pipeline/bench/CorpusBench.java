@@ -26,15 +26,14 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * {@code tokenize-corpus} against {@code tokenize} on the same folder, and what deduplication costs, each
- * once warm, like the job parts: images/s after the first quarter of the images ({@link JobBench#WARM_UP_SHARE}),
- * so neither the MiniCluster's nor the model session's start-up counts. The corpus job's progress is its
- * tokenized-images counter. The folder is the photos {@value #COPIES} times over, each copy with a JPEG comment
- * segment that makes its bytes (and SHA-256) distinct and leaves its pixels alone, so deduplication has
- * nothing to drop and its cost is the digest, the keyBy and the state alone.
+ * once warm: after an untimed run of each side in this JVM (the JIT's warm-up), images/s after the first
+ * quarter of the images ({@link JobBench#WARM_UP_SHARE}), so neither the MiniCluster's nor the model
+ * session's start-up counts. The corpus job's progress is its
+ * tokenized-images counter. The folder is the photos as many times over as the job parts take images, each
+ * copy with a JPEG comment segment that makes its bytes (and SHA-256) distinct and leaves its pixels alone, so
+ * deduplication has nothing to drop and its cost is the digest, the keyBy and the state alone.
  */
 final class CorpusBench {
-    static final int COPIES = 4;
-
     /**
      * Warm images/s of each side, medians over the rounds.
      *
@@ -56,17 +55,25 @@ final class CorpusBench {
         this.cores = cores;
     }
 
-    Rates run(List<Path> jpegs, int rounds) throws Exception {
+    /** @param images photos in the folder: {@code jpegs} over and over, rounded up to whole copies */
+    Rates run(List<Path> jpegs, int images, int rounds) throws Exception {
         Path work = Files.createTempDirectory("vqrae-bench-corpus-");
         try {
             Path folder = Files.createDirectories(work.resolve("photos"));
-            for (int copy = 0; copy < COPIES; copy++) {
+            int copies = Math.max(1, (images + jpegs.size() - 1) / jpegs.size());
+            for (int copy = 0; copy < copies; copy++) {
                 for (int i = 0; i < jpegs.size(); i++) {
                     Files.write(folder.resolve(String.format("%d-%05d.jpg", copy, i)),
                             distinct(Files.readAllBytes(jpegs.get(i)), copy * jpegs.size() + i));
                 }
             }
-            int photos = COPIES * jpegs.size();
+            int photos = copies * jpegs.size();
+            // One untimed run of each side first: the JIT compiles far more of Flink than of the tokenize loop
+            // (C2 threads took 11 s of CPU in a cold 1,600-photo corpus run, 1.9 s in tokenize), and on two
+            // cores that compilation slows a first run even after its first quarter.
+            tokenizeRate(folder, photos);
+            corpusRate(folder, photos, work, false, -1);
+            corpusRate(folder, photos, work, true, -1);
             List<Double> tokenize = new ArrayList<>();
             List<Double> corpus = new ArrayList<>();
             List<Double> dedup = new ArrayList<>();
@@ -120,7 +127,7 @@ final class CorpusBench {
     private double corpusRate(Path folder, int photos, Path work, boolean dedup, int round) throws Exception {
         Map<String, String> run = new LinkedHashMap<>(settings);
         run.put("corpus.dedup", Boolean.toString(dedup));
-        String jobName = "bench-corpus-" + (dedup ? "dedup-" : "") + round;
+        String jobName = "bench-corpus-" + (dedup ? "dedup-" : "") + (round < 0 ? "warm-up" : round);
         Path out = work.resolve(jobName);
         Progress progress = new Progress(photos);
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
