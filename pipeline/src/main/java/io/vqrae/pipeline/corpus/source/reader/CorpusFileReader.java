@@ -112,7 +112,7 @@ public final class CorpusFileReader implements Closeable {
         if (length > maxImageBytes) {
             return tooLarge(looseId, length, source);
         }
-        return InputImage.of(looseId, in.readNBytes(maxImageBytes + 1), Origin.of(source));
+        return InputImage.of(looseId, in.readNBytes((int) length), Origin.of(source));
     }
 
     private String sidecar(Path path) throws IOException {
