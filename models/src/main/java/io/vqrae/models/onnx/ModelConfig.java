@@ -13,23 +13,25 @@ import java.util.List;
  *
  * @param dir model directory with {@code manifest.json}; the same path on every TaskManager
  * @param provider ONNX Runtime execution provider
- * @param deviceIds GPU ordinals; session slot {@code i} (a tokenizer subtask) uses {@code deviceIds[i % size]},
- *     so with as many slots per TaskManager as it has GPUs each slot gets its own GPU
+ * @param deviceIds GPU ordinals, an explicit assignment: session slot {@code i} (a tokenizer subtask) uses
+ *     {@code deviceIds[i % size]}; empty (the default) = the GPUs Flink's external resource {@code gpu} gave
+ *     the TaskManager, one per tokenizer subtask there (see the operators' {@code GpuAssignment}), or
+ *     ordinal 0 where there is no such resource (a local run, {@code vqrae tokenize})
  * @param intraOpThreads ONNX Runtime intra-op threads; 0 lets it choose
  */
 public record ModelConfig(String dir, ExecutionProvider provider, List<Integer> deviceIds, int intraOpThreads)
         implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    /** The shipped tiny model on the CPU, device 0, ONNX Runtime's thread count. */
-    public static final ModelConfig DEFAULT = new ModelConfig("models/tiny", ExecutionProvider.CPU, List.of(0), 0);
+    /** The shipped tiny model on the CPU, GPUs as Flink assigns them, ONNX Runtime's thread count. */
+    public static final ModelConfig DEFAULT = new ModelConfig("models/tiny", ExecutionProvider.CPU, List.of(), 0);
 
     public ModelConfig {
         InvalidSettingException.requireNonBlank("dir", dir);
         InvalidSettingException.requireSet("provider", provider);
         deviceIds = List.copyOf(InvalidSettingException.requireSet("device-ids", deviceIds));
-        if (deviceIds.isEmpty() || deviceIds.stream().anyMatch(id -> id < 0)) {
-            throw new InvalidSettingException("device-ids", "must be one or more ordinals >= 0, got " + deviceIds);
+        if (deviceIds.stream().anyMatch(id -> id < 0)) {
+            throw new InvalidSettingException("device-ids", "must be ordinals >= 0 (or none, to take Flink's GPU assignment), got " + deviceIds);
         }
         InvalidSettingException.requireBetween("intra-op-threads", intraOpThreads, 0, Integer.MAX_VALUE);
     }
@@ -40,8 +42,16 @@ public record ModelConfig(String dir, ExecutionProvider provider, List<Integer> 
         return ModelManifest.loadVerified(Path.of(dir));
     }
 
-    /** The session of slot {@code slot} (a tokenizer subtask index): on device {@code deviceIds[slot % size]}. */
+    /**
+     * The session of slot {@code slot} (a tokenizer subtask index): on device {@code deviceIds[slot % size]}, or
+     * ordinal 0 without explicit ids (a caller with Flink's GPU assignment moves it, {@link SessionConfig#onDevice}).
+     */
     public SessionConfig session(ModelManifest manifest, int slot) {
-        return new SessionConfig(manifest, provider, deviceIds.get(slot % deviceIds.size()), intraOpThreads);
+        return new SessionConfig(manifest, provider, deviceIds.isEmpty() ? 0 : deviceIds.get(slot % deviceIds.size()), intraOpThreads);
+    }
+
+    /** Whether GPUs come from Flink's external resource assignment: CUDA without explicit {@link #deviceIds}. */
+    public boolean gpusFromFlink() {
+        return provider == ExecutionProvider.CUDA && deviceIds.isEmpty();
     }
 }

@@ -26,6 +26,11 @@ public record SessionConfig(ModelManifest manifest, ExecutionProvider provider, 
         InvalidSettingException.requireBetween("intra-op-threads", intraOpThreads, 0, Integer.MAX_VALUE);
     }
 
+    /** This session on GPU ordinal {@code device}. */
+    public SessionConfig onDevice(int device) {
+        return new SessionConfig(manifest, provider, device, intraOpThreads);
+    }
+
     /** CPU, device 0, ONNX Runtime's own thread count. */
     public static SessionConfig cpu(ModelManifest manifest) {
         return new SessionConfig(manifest, ExecutionProvider.CPU, 0, 0);

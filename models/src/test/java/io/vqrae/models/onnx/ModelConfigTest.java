@@ -19,9 +19,17 @@ class ModelConfigTest {
     }
 
     @Test
+    void withoutDeviceIdsGpusComeFromFlinkAndSessionsStartOnOrdinalZero() {
+        ModelConfig cuda = new ModelConfig("models/tiny", ExecutionProvider.CUDA, List.of(), 0);
+        assertThat(cuda.gpusFromFlink()).isTrue();
+        assertThat(cuda.session(TestPaths.tinyManifest(), 3).deviceId()).isZero();
+        assertThat(cuda.session(TestPaths.tinyManifest(), 3).onDevice(5).deviceId()).isEqualTo(5);
+        assertThat(new ModelConfig("models/tiny", ExecutionProvider.CPU, List.of(), 0).gpusFromFlink()).isFalse();
+        assertThat(new ModelConfig("models/tiny", ExecutionProvider.CUDA, List.of(1), 0).gpusFromFlink()).isFalse();
+    }
+
+    @Test
     void badValuesNameTheirSetting() {
-        assertThatThrownBy(() -> new ModelConfig("m", ExecutionProvider.CPU, List.of(), 0))
-                .isInstanceOf(InvalidSettingException.class).hasMessageStartingWith("device-ids:");
         assertThatThrownBy(() -> new ModelConfig("m", ExecutionProvider.CPU, List.of(0, -1), 0))
                 .isInstanceOf(InvalidSettingException.class).hasMessageStartingWith("device-ids:");
         assertThatThrownBy(() -> new ModelConfig(" ", ExecutionProvider.CPU, List.of(0), 0))

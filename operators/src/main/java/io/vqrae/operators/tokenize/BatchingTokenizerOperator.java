@@ -14,10 +14,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -77,6 +79,8 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
     /** Batches handed to {@link #inference} whose results are not yet emitted. Mailbox thread only. */
     private transient int inFlight;
     private transient TokenizerSession session;
+    /** The GPU this subtask took from Flink's assignment, or null. */
+    private transient GpuAssignment.Lease gpu;
     private transient TokenizerMetrics metrics;
     private transient JobMetrics jobMetrics;
     /** Buffered inputs as copies of their stream records, so each result can carry its input's timestamp. */
@@ -105,7 +109,19 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         buffer = new ArrayList<>(spec.batching().maxSize());
         arrivals = new ArrayList<>(spec.batching().maxSize());
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        session = TokenizerSession.open(spec.session(subtask));
+        SessionConfig sessionConfig = spec.session(subtask);
+        if (spec.model().gpusFromFlink()) {
+            Set<ExternalResourceInfo> gpus = getRuntimeContext().getExternalResourceInfos(GpuAssignment.RESOURCE);
+            if (gpus.isEmpty()) {
+                LOG.warn("No '{}' external resource on this TaskManager and no model.device-ids: tokenizer subtask {} uses GPU 0",
+                        GpuAssignment.RESOURCE, subtask);
+            } else {
+                gpu = GpuAssignment.acquire(gpus);
+                sessionConfig = sessionConfig.onDevice(gpu.device());
+                LOG.info("Tokenizer subtask {} uses GPU {} of this TaskManager's {}", subtask, gpu.device(), gpus.size());
+            }
+        }
+        session = TokenizerSession.open(sessionConfig);
         jobMetrics = JobMetrics.open(spec.metrics(), subtask)
                 .withTokenizerHealth(spec.manifest(), SessionConfig.cpu(spec.manifest()));
         String threadName = "vqrae-inference (" + (subtask + 1) + "/"
@@ -174,6 +190,10 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
             if (session != null) {
                 session.close();
                 session = null;
+            }
+            if (gpu != null) {
+                gpu.close();
+                gpu = null;
             }
             if (jobMetrics != null) {
                 jobMetrics.close();

@@ -27,7 +27,7 @@ class JobConfigTest {
         assertThat(config.features().dtype()).isEqualTo(FeatureDtype.FLOAT16);
         assertThat(config.batching().maxDelay()).isEqualTo(Duration.ofMillis(50));
         assertThat(config.kafka().properties()).isEmpty();
-        assertThat(config.model().deviceIds()).containsExactly(0);
+        assertThat(config.model().deviceIds()).as("none: GPUs as Flink's external resources assign them").isEmpty();
         assertThat(config.parallelism().decode()).as("0: the environment's default parallelism").isZero();
         assertThat(config.kafka().compression()).isEqualTo(JobConfig.Compression.LZ4);
         assertThat(config.checkpoint().interval()).isEqualTo(Duration.ofSeconds(10));
@@ -87,8 +87,8 @@ class JobConfigTest {
         assertThat(JobConfig.fromMap(Map.of("model.device-ids", "[2, 1]")).model().deviceIds()).containsExactly(2, 1);
         assertThatThrownBy(() -> JobConfig.fromMap(Map.of("model.device-ids", "[0,-1]")))
                 .isInstanceOf(ConfigException.class).hasMessageStartingWith("model.device-ids:");
-        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("model.device-ids", "[]")))
-                .isInstanceOf(ConfigException.class).hasMessageStartingWith("model.device-ids:");
+        assertThat(JobConfig.fromMap(Map.of("model.device-ids", "[]", "model.provider", "cuda")).model().gpusFromFlink()).isTrue();
+        assertThat(JobConfig.fromMap(Map.of("model.device-ids", "[1]", "model.provider", "cuda")).model().gpusFromFlink()).isFalse();
         assertThatThrownBy(() -> JobConfig.fromMap(Map.of("model.device-ids", "0,1")))
                 .isInstanceOf(ConfigException.class).hasMessage("model.device-ids: must be a list like [0, 1]");
         assertThatThrownBy(() -> JobConfig.fromMap(Map.of("model.device-id", "1")))
