@@ -31,10 +31,14 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -154,11 +158,74 @@ class TokenizeJobTest {
         assertThat(out.deadLetters()).isEmpty();
     }
 
+    @Test
+    void stopWithSavepointThenResumeWithAnotherBatchSizeKeepsEveryIdExactlyOnce(@TempDir Path dir) throws Exception {
+        SampleImages.write(dir, 20);
+        List<Path> good = files(dir).stream().filter(f -> !SampleImages.isBroken(f.getFileName().toString())).toList();
+        List<String> ids = good.stream().map(f -> f.getFileName().toString()).toList();
+        Map<String, String> unbounded = Map.of("kafka.bounded", "false", "checkpoint.interval", "300ms");
+        JobConfig before = config("upgrade", merged(unbounded, Map.of("batching.max-size", "4")));
+        JobConfig after = config("upgrade", merged(unbounded, Map.of("batching.max-size", "8", "batching.max-delay", "20ms")));
+
+        // The first half goes through the job as it is today, which stops with a savepoint.
+        TokenizeJob today = new TokenizeJob(JobPlan.resolve(before, "upgrade-before"));
+        send(before.kafka(), good.subList(0, ids.size() / 2));
+        StreamExecutionEnvironment first = StreamExecutionEnvironment.createLocalEnvironment(2);
+        today.attach(first);
+        JobClient running = first.executeAsync("upgrade-before");
+        awaitTokens(before.kafka(), ids.size() / 2);
+        String savepoint = running.stopWithSavepoint(false, dir.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
+                .get(2, TimeUnit.MINUTES);
+
+        // The rest goes through the same job with a new batch size, restored from the savepoint.
+        send(after.kafka(), good.subList(ids.size() / 2, ids.size()));
+        Configuration restore = new Configuration();
+        restore.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        StreamExecutionEnvironment second = StreamExecutionEnvironment.createLocalEnvironment(2, restore);
+        new TokenizeJob(JobPlan.resolve(after, "upgrade-after")).attach(second);
+        JobClient resumed = second.executeAsync("upgrade-after");
+        try {
+            awaitTokens(after.kafka(), ids.size());
+        } finally {
+            resumed.cancel().get(1, TimeUnit.MINUTES);
+        }
+
+        OutputReader.Outputs out = OutputReader.readCommitted(after.kafka(), READ_TIMEOUT);
+        assertThat(out.tokens()).extracting(TokenRecord::getId).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(out.features()).extracting(FeatureRecord::getId).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(out.deadLetters()).isEmpty();
+    }
+
+    private static Map<String, String> merged(Map<String, String> a, Map<String, String> b) {
+        Map<String, String> merged = new HashMap<>(a);
+        merged.putAll(b);
+        return merged;
+    }
+
+    private static void send(JobConfig.Kafka kafka, List<Path> images) throws java.io.IOException {
+        try (InputWriter writer = new InputWriter(kafka)) {
+            for (Path image : images) {
+                writer.send(image.getFileName().toString(), Files.readAllBytes(image), null);
+            }
+        }
+    }
+
+    /** Waits until {@code count} token records are committed (more would be duplicates, which the caller checks). */
+    private static void awaitTokens(JobConfig.Kafka kafka, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (OutputReader.readCommitted(kafka, READ_TIMEOUT).tokens().size() < count) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("Fewer than " + count + " token records committed within 2 minutes");
+            }
+            Thread.sleep(200);
+        }
+    }
+
     private static JobConfig config(String name, Map<String, String> extra) {
         Map<String, String> settings = new HashMap<>(extra);
         settings.put("model.dir", MODEL_DIR.toString());
         settings.put("kafka.bootstrap-servers", kafka.bootstrapServers());
-        settings.put("kafka.bounded", "true");
+        settings.putIfAbsent("kafka.bounded", "true");
         settings.put("kafka.starting-offsets", "earliest");
         settings.put("kafka.topics.input", name + ".images");
         settings.put("kafka.topics.tokens", name + ".tokens");
