@@ -3,9 +3,6 @@ package io.vqrae.operators.encode;
 import io.vqrae.operators.data.Origin;
 import io.vqrae.operators.dedup.Duplicate;
 import io.vqrae.schemas.DuplicateRecord;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.time.Instant;
 import org.apache.flink.api.common.functions.MapFunction;
 
@@ -26,13 +23,6 @@ public final class DuplicateEncoder implements MapFunction<Duplicate, EncodedRec
                 .setSourceOffset(origin.offset())
                 .setDetectedAt(Instant.ofEpochMilli(duplicate.detectedAtMillis()))
                 .build();
-        try {
-            ByteBuffer buffer = record.toByteBuffer();
-            byte[] value = new byte[buffer.remaining()];
-            buffer.get(value);
-            return new EncodedRecord(RecordKind.DUPLICATE, duplicate.id(), value, origin);
-        } catch (IOException e) {
-            throw new UncheckedIOException("Encoding to memory cannot fail", e);
-        }
+        return new EncodedRecord(RecordKind.DUPLICATE, duplicate.id(), RecordEncoder.bytes(record::toByteBuffer), origin);
     }
 }

@@ -174,11 +174,12 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
     }
 
     /** A generated class's {@code toByteBuffer}: Avro single-object encoding into a fresh buffer. */
-    private interface SingleObject {
+    interface SingleObject {
         ByteBuffer encode() throws IOException;
     }
 
-    private static byte[] bytes(SingleObject record) {
+    /** The record's single-object encoding as an array (also {@link DuplicateEncoder}'s). */
+    static byte[] bytes(SingleObject record) {
         ByteBuffer buffer;
         try {
             buffer = record.encode();

@@ -3,7 +3,6 @@ package io.vqrae.pipeline.read;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vqrae.models.npy.Npy;
-import io.vqrae.operators.encode.TokenIds;
 import io.vqrae.pipeline.corpus.CorpusManifest;
 import io.vqrae.pipeline.corpus.sink.CorpusSinks;
 import io.vqrae.pipeline.corpus.webdataset.TarSamples;
@@ -13,7 +12,6 @@ import io.vqrae.schemas.FeatureRecord;
 import io.vqrae.schemas.TokenRecord;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -88,10 +86,8 @@ public final class CorpusReader {
         }
         Map<String, FeatureRecord> features = new HashMap<>();
         readAvro(CorpusSinks.FEATURES, FeatureRecord.class, record -> features.put(record.getId(), record));
-        readAvro(CorpusSinks.TOKENS, TokenRecord.class, tokens -> checked.accept(sample(tokens, features.get(tokens.getId()))));
-        readAvro(CorpusSinks.DUPLICATES, DuplicateRecord.class, duplicate -> checked.accept(new CorpusSample(
-                duplicate.getId(), duplicate.getImageSha256(), duplicate.getDuplicateOf(),
-                null, null, null, 0, 0, null, 0, null, null, null)));
+        readAvro(CorpusSinks.TOKENS, TokenRecord.class, tokens -> checked.accept(CorpusSample.of(tokens, features.get(tokens.getId()))));
+        readAvro(CorpusSinks.DUPLICATES, DuplicateRecord.class, duplicate -> checked.accept(CorpusSample.of(duplicate)));
     }
 
     /** Every duplicate of Avro or Parquet output (WebDataset output holds them among its samples). */
@@ -124,15 +120,6 @@ public final class CorpusReader {
         };
     }
 
-    private static CorpusSample sample(TokenRecord tokens, FeatureRecord features) {
-        return new CorpusSample(tokens.getId(), tokens.getImageSha256(), null, tokens.getModelId(), tokens.getModelVersion(),
-                tokens.getCodebookSha256(), tokens.getGridHeight(), tokens.getGridWidth(),
-                TokenIds.decode(tokens.getTokenIds(), tokens.getDtype()), tokens.getMeanQuantError(),
-                features == null ? null : new CorpusSample.Features(features.getKind().name(), features.getDtype().name(),
-                        features.getShape().stream().mapToInt(Integer::intValue).toArray(), bytes(features.getValues())),
-                null, null);
-    }
-
     private void readShard(Path shard, Consumer<CorpusSample> action) throws IOException {
         try (TarSamples samples = new TarSamples(shard.getFileSystem().open(shard), extension -> Long.MAX_VALUE)) {
             TarSamples.Sample sample;
@@ -153,8 +140,8 @@ public final class CorpusReader {
         String metadata = json.path("metadata").isMissingNode() || json.path("metadata").isNull() ? null : json.get("metadata").toString();
         String text = json.path("text").isTextual() ? json.get("text").asText() : null;
         if (json.hasNonNull("duplicate_of")) {
-            return new CorpusSample(json.get("id").asText(), json.get("image_sha256").asText(), json.get("duplicate_of").asText(),
-                    null, null, null, 0, 0, null, 0, null, metadata, text);
+            return CorpusSample.duplicate(json.get("id").asText(), json.get("image_sha256").asText(), json.get("duplicate_of").asText(),
+                    metadata, text);
         }
         Npy tokens = Npy.read(members.get("tokens.npy"), shard + "#" + sample.key() + ".tokens.npy");
         CorpusSample.Features features = null;
@@ -202,11 +189,5 @@ public final class CorpusReader {
         }
         files.sort((a, b) -> a.getName().compareTo(b.getName()));
         return files;
-    }
-
-    private static byte[] bytes(ByteBuffer buffer) {
-        byte[] out = new byte[buffer.remaining()];
-        buffer.duplicate().get(out);
-        return out;
     }
 }

@@ -1,5 +1,11 @@
 package io.vqrae.pipeline.read;
 
+import io.vqrae.operators.encode.TokenIds;
+import io.vqrae.schemas.DuplicateRecord;
+import io.vqrae.schemas.FeatureRecord;
+import io.vqrae.schemas.TokenRecord;
+import java.nio.ByteBuffer;
+
 /**
  * One image of a corpus job's output, as {@link CorpusReader} reads it from WebDataset shards or Avro files.
  *
@@ -21,6 +27,32 @@ package io.vqrae.pipeline.read;
 public record CorpusSample(
         String id, String imageSha256, String duplicateOf, String modelId, String modelVersion, String codebookSha256,
         int gridHeight, int gridWidth, int[] tokenIds, float meanQuantError, Features features, String metadataJson, String text) {
+
+    /** A tokenized image of Avro or Parquet output: its token record, and its feature record or null. */
+    public static CorpusSample of(TokenRecord tokens, FeatureRecord features) {
+        return new CorpusSample(tokens.getId(), tokens.getImageSha256(), null, tokens.getModelId(), tokens.getModelVersion(),
+                tokens.getCodebookSha256(), tokens.getGridHeight(), tokens.getGridWidth(),
+                TokenIds.decode(tokens.getTokenIds(), tokens.getDtype()), tokens.getMeanQuantError(),
+                features == null ? null : new Features(features.getKind().name(), features.getDtype().name(),
+                        features.getShape().stream().mapToInt(Integer::intValue).toArray(), bytes(features.getValues())),
+                null, null);
+    }
+
+    /** A duplicate: no tokens of its own, the id that has them, and the input's metadata where the output kept it. */
+    public static CorpusSample duplicate(String id, String imageSha256, String duplicateOf, String metadataJson, String text) {
+        return new CorpusSample(id, imageSha256, duplicateOf, null, null, null, 0, 0, null, 0, null, metadataJson, text);
+    }
+
+    /** A duplicate of Avro or Parquet output. */
+    public static CorpusSample of(DuplicateRecord duplicate) {
+        return duplicate(duplicate.getId(), duplicate.getImageSha256(), duplicate.getDuplicateOf(), null, null);
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        byte[] out = new byte[buffer.remaining()];
+        buffer.duplicate().get(out);
+        return out;
+    }
 
     /**
      * Feature values as written: {@code dtype} float32, float16 or bfloat16, little-endian, row-major.

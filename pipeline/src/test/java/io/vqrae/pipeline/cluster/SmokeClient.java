@@ -7,6 +7,7 @@ import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.kafka.InputWriter;
 import io.vqrae.pipeline.kafka.OutputReader;
 import io.vqrae.pipeline.read.CorpusReader;
+import io.vqrae.pipeline.testing.TarShard;
 import io.vqrae.schemas.DeadLetterRecord;
 import io.vqrae.schemas.FeatureRecord;
 import io.vqrae.schemas.TokenRecord;
@@ -22,8 +23,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.flink.util.FileUtils;
 
 /**
@@ -70,13 +69,13 @@ public final class SmokeClient {
             try (Stream<Path> list = Files.list(dir)) {
                 files = list.sorted().toList();
             }
-            try (TarArchiveOutputStream tar = new TarArchiveOutputStream(Files.newOutputStream(shard))) {
+            try (TarShard tar = TarShard.create(shard)) {
                 int index = 0;
                 for (Path file : files) {
                     String name = file.getFileName().toString();
                     String key = String.format("%09d", index++);
-                    put(tar, key + name.substring(name.lastIndexOf('.')), Files.readAllBytes(file));
-                    put(tar, key + ".json", ("{\"file\": \"" + name + "\"}").getBytes(StandardCharsets.UTF_8));
+                    tar.put(key + name.substring(name.lastIndexOf('.')), Files.readAllBytes(file));
+                    tar.put(key + ".json", ("{\"file\": \"" + name + "\"}").getBytes(StandardCharsets.UTF_8));
                     lines.add((SampleImages.isBroken(name) ? BROKEN : GOOD) + " " + key);
                 }
             }
@@ -85,14 +84,6 @@ public final class SmokeClient {
         }
         Files.write(idsFile, lines);
         return lines.size();
-    }
-
-    private static void put(TarArchiveOutputStream tar, String name, byte[] content) throws IOException {
-        TarArchiveEntry entry = new TarArchiveEntry(name);
-        entry.setSize(content.length);
-        tar.putArchiveEntry(entry);
-        tar.write(content);
-        tar.closeArchiveEntry();
     }
 
     /**

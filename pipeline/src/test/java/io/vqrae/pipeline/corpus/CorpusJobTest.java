@@ -23,7 +23,6 @@ import io.vqrae.pipeline.testing.FailOnceAfterCheckpoint;
 import io.vqrae.pipeline.testing.ParquetFiles;
 import io.vqrae.pipeline.testing.TestCorpus;
 import io.vqrae.schemas.DeadLetterRecord;
-import io.vqrae.schemas.DuplicateRecord;
 import io.vqrae.schemas.FeatureRecord;
 import io.vqrae.schemas.TokenRecord;
 import java.io.IOException;
@@ -179,14 +178,9 @@ class CorpusJobTest {
             return samples;
         }
         for (TokenRecord tokens : ParquetFiles.readFolder(out.resolve(CorpusSinks.TOKENS), TokenRecord.class)) {
-            samples.add(new CorpusSample(tokens.getId(), tokens.getImageSha256(), null, null, null, tokens.getCodebookSha256(),
-                    tokens.getGridHeight(), tokens.getGridWidth(), TokenIds.decode(tokens.getTokenIds(), tokens.getDtype()),
-                    tokens.getMeanQuantError(), null, null, null));
+            samples.add(CorpusSample.of(tokens, null));
         }
-        for (DuplicateRecord duplicate : reader.duplicates()) {
-            samples.add(new CorpusSample(duplicate.getId(), duplicate.getImageSha256(), duplicate.getDuplicateOf(),
-                    null, null, null, 0, 0, null, 0, null, null, null));
-        }
+        reader.duplicates().forEach(duplicate -> samples.add(CorpusSample.of(duplicate)));
         return samples;
     }
 

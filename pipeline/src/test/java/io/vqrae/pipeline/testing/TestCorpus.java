@@ -3,7 +3,6 @@ package io.vqrae.pipeline.testing;
 import io.vqrae.models.testing.TestPaths;
 import io.vqrae.pipeline.demo.SampleImages;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,8 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
  * A small corpus in img2dataset's layouts, made by tests: WebDataset shards of {@code KEY.jpg|png},
@@ -75,14 +72,14 @@ public record TestCorpus(
         for (int shard = 0; shard < 2; shard++) {
             Path tar = dir.resolve(String.format("%05d.tar", shard));
             shards.add(tar);
-            try (TarArchiveOutputStream out = tar(tar)) {
+            try (TarShard out = TarShard.create(tar)) {
                 for (int i = shard * half; i < (shard == 0 ? half : bytes.size()); i++) {
                     String key = String.format("%05d%04d", shard, i);
                     String caption = "caption of image " + i;
                     String json = "{\"url\": \"https://example.org/" + i + "." + extensions.get(i) + "\", \"width\": " + (100 + i) + "}";
-                    put(out, key + "." + extensions.get(i), bytes.get(i));
-                    put(out, key + ".txt", caption.getBytes(StandardCharsets.UTF_8));
-                    put(out, key + ".json", json.getBytes(StandardCharsets.UTF_8));
+                    out.put(key + "." + extensions.get(i), bytes.get(i));
+                    out.put(key + ".txt", caption.getBytes(StandardCharsets.UTF_8));
+                    out.put(key + ".json", json.getBytes(StandardCharsets.UTF_8));
                     images.put(key, bytes.get(i));
                     metadata.put(key, json);
                     captions.put(key, caption);
@@ -90,7 +87,7 @@ public record TestCorpus(
                 if (shard == 0) {
                     // img2dataset keeps a failed download's metadata; here it sits in a shard with no image.
                     noImage = "000009999";
-                    put(out, noImage + ".json", "{\"status\": \"failed_to_download\"}".getBytes(StandardCharsets.UTF_8));
+                    out.put(noImage + ".json", "{\"status\": \"failed_to_download\"}".getBytes(StandardCharsets.UTF_8));
                 }
             }
         }
@@ -112,10 +109,10 @@ public record TestCorpus(
             Path tar = dir.resolve("00002.tar");
             shards.add(tar);
             List<String> originals = images.keySet().stream().filter(id -> !broken.containsKey(id)).limit(copies).toList();
-            try (TarArchiveOutputStream out = tar(tar)) {
+            try (TarShard out = TarShard.create(tar)) {
                 for (String original : originals) {
                     String key = "copy-of-" + original;
-                    put(out, key + ".jpg", images.get(original));
+                    out.put(key + ".jpg", images.get(original));
                     images.put(key, images.get(original));
                 }
             }
@@ -127,21 +124,6 @@ public record TestCorpus(
     private static String key(Map<String, byte[]> images, String name, Path generated) throws IOException {
         byte[] content = Files.readAllBytes(generated.resolve(name));
         return images.entrySet().stream().filter(e -> Arrays.equals(e.getValue(), content)).findFirst().orElseThrow().getKey();
-    }
-
-    private static TarArchiveOutputStream tar(Path file) throws IOException {
-        OutputStream out = Files.newOutputStream(file);
-        TarArchiveOutputStream tar = new TarArchiveOutputStream(out);
-        tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-        return tar;
-    }
-
-    private static void put(TarArchiveOutputStream out, String name, byte[] content) throws IOException {
-        TarArchiveEntry entry = new TarArchiveEntry(name);
-        entry.setSize(content.length);
-        out.putArchiveEntry(entry);
-        out.write(content);
-        out.closeArchiveEntry();
     }
 
     /** Ids of inputs that decode. */
