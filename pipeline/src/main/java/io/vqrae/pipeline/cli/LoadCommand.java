@@ -17,7 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.flink.core.fs.Path;
+import org.apache.flink.core.fs.FileStatus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -68,7 +68,7 @@ final class LoadCommand implements Callable<Integer> {
         }
         JobConfig jobConfig = config.load(options);
         CorpusInputs corpus = inputs.resolve();
-        List<Path> files = corpus.files();
+        List<FileStatus> files = corpus.files();
         TopicProvisioner.provisionInput(jobConfig.kafka(), RecordLimits.inputRecordBytes(jobConfig.limits()));
 
         AtomicLong acknowledged = new AtomicLong();
@@ -77,7 +77,7 @@ final class LoadCommand implements Callable<Integer> {
         long start = System.nanoTime();
         try (InputWriter writer = new InputWriter(jobConfig.kafka());
                 Progress progress = Progress.start(err, files.size(), "files", filesDone::get, skipped::get, "skipped")) {
-            for (Path file : files) {
+            for (FileStatus file : files) {
                 try (CorpusFileReader reader = corpus.open(file, jobConfig.limits().maxImageBytes())) {
                     InputImage input;
                     while ((input = reader.next()) != null) {

@@ -94,8 +94,8 @@ public final class CorpusInputs implements Serializable {
     }
 
     /** Every input file, folders listed recursively, in a stable order (for {@code bin/vqrae load}). */
-    public List<Path> files() throws IOException {
-        List<Path> files = new ArrayList<>();
+    public List<FileStatus> files() throws IOException {
+        List<FileStatus> files = new ArrayList<>();
         for (String root : roots) {
             Path path = new Path(root);
             collect(path.getFileSystem(), path.getFileSystem().getFileStatus(path), files, true);
@@ -103,11 +103,11 @@ public final class CorpusInputs implements Serializable {
         return files;
     }
 
-    private static void collect(FileSystem fs, FileStatus status, List<Path> files, boolean named) throws IOException {
+    private static void collect(FileSystem fs, FileStatus status, List<FileStatus> files, boolean named) throws IOException {
         if (!status.isDir()) {
             // A file the user named is an input whatever its name; filters apply to what folders hold.
             if (named || isInput(status.getPath())) {
-                files.add(status.getPath());
+                files.add(status);
             }
             return;
         }
@@ -138,12 +138,12 @@ public final class CorpusInputs implements Serializable {
         return best == null ? file.getName() : path.substring(best.length());
     }
 
-    /** Opens one input file for reading its inputs in order. */
-    public CorpusFileReader open(Path file, int maxImageBytes) {
+    /** Opens one input file of {@link #files()} for reading its inputs in order. */
+    public CorpusFileReader open(FileStatus file, int maxImageBytes) {
         try {
-            return CorpusFileReader.open(file, idOf(file), maxImageBytes);
+            return CorpusFileReader.open(file.getPath(), file.getLen(), idOf(file.getPath()), maxImageBytes);
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot open input " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("Cannot open input " + file.getPath() + ": " + e.getMessage(), e);
         }
     }
 

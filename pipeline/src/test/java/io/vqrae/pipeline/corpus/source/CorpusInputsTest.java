@@ -5,16 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.pipeline.corpus.source.reader.CorpusFileReader;
-import java.io.ByteArrayOutputStream;
+import io.vqrae.pipeline.testing.TarShard;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import org.apache.flink.core.fs.Path;
+import org.apache.flink.core.fs.FileStatus;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,7 +33,7 @@ class CorpusInputsTest {
         write(dir.resolve(".git/c.jpg"), IMAGE);
 
         CorpusInputs inputs = CorpusInputs.resolve(List.of(dir.toString()));
-        List<String> ids = inputs.files().stream().map(inputs::idOf).toList();
+        List<String> ids = inputs.files().stream().map(file -> inputs.idOf(file.getPath())).toList();
         assertThat(ids).containsExactly("a.jpg", "no-extension", "sub/b.png");
 
         InputImage b = read(inputs, inputs.files().get(2), 1 << 20).get(0);
@@ -47,11 +45,11 @@ class CorpusInputsTest {
 
     @Test
     void globsExpandInTheLastSegmentAndMissingInputsAreNamed(@TempDir java.nio.file.Path dir) throws Exception {
-        write(dir.resolve("00000.tar"), tar(List.of()));
-        write(dir.resolve("00001.tar"), tar(List.of()));
+        TarShard.create(dir.resolve("00000.tar")).close();
+        TarShard.create(dir.resolve("00001.tar")).close();
         write(dir.resolve("notes.md"), IMAGE);
         CorpusInputs inputs = CorpusInputs.resolve(List.of(dir + "/*.tar"));
-        assertThat(inputs.files()).extracting(Path::getName).containsExactly("00000.tar", "00001.tar");
+        assertThat(inputs.files()).extracting(file -> file.getPath().getName()).containsExactly("00000.tar", "00001.tar");
 
         assertThatThrownBy(() -> CorpusInputs.resolve(List.of(dir + "/*.webp")))
                 .hasMessage("Input " + dir + "/*.webp matches no file");
@@ -63,12 +61,13 @@ class CorpusInputsTest {
     @Test
     void aShardYieldsOneInputPerSampleAndNeverLosesOne(@TempDir java.nio.file.Path dir) throws Exception {
         byte[] big = new byte[2048];
-        write(dir.resolve("shard.tar"), tar(List.of(
-                new Member("000.jpg", IMAGE), new Member("000.json", "{\"url\": \"u\"}".getBytes(StandardCharsets.UTF_8)),
-                new Member("000.txt", "a cat".getBytes(StandardCharsets.UTF_8)),
-                new Member("001.json", "{\"status\": \"failed\"}".getBytes(StandardCharsets.UTF_8)),
-                new Member("002.webp", big),
-                new Member("003.png", IMAGE), new Member("003.jpg", IMAGE))));
+        try (TarShard shard = TarShard.create(dir.resolve("shard.tar"))) {
+            shard.put("000.jpg", IMAGE).put("000.json", "{\"url\": \"u\"}".getBytes(StandardCharsets.UTF_8))
+                    .put("000.txt", "a cat".getBytes(StandardCharsets.UTF_8))
+                    .put("001.json", "{\"status\": \"failed\"}".getBytes(StandardCharsets.UTF_8))
+                    .put("002.webp", big)
+                    .put("003.png", IMAGE).put("003.jpg", IMAGE);
+        }
         CorpusInputs inputs = CorpusInputs.resolve(List.of(dir.resolve("shard.tar").toString()));
         List<InputImage> read = read(inputs, inputs.files().get(0), 1024);
 
@@ -86,7 +85,7 @@ class CorpusInputsTest {
         assertThat(read.get(4).readable()).isTrue();
     }
 
-    private static List<InputImage> read(CorpusInputs inputs, Path file, int maxImageBytes) throws IOException {
+    private static List<InputImage> read(CorpusInputs inputs, FileStatus file, int maxImageBytes) throws IOException {
         List<InputImage> images = new ArrayList<>();
         try (CorpusFileReader reader = inputs.open(file, maxImageBytes)) {
             for (InputImage image = reader.next(); image != null; image = reader.next()) {
@@ -94,22 +93,6 @@ class CorpusInputsTest {
             }
         }
         return images;
-    }
-
-    private record Member(String name, byte[] content) {}
-
-    private static byte[] tar(List<Member> members) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream out = new TarArchiveOutputStream(bytes)) {
-            for (Member member : members) {
-                TarArchiveEntry entry = new TarArchiveEntry(member.name());
-                entry.setSize(member.content().length);
-                out.putArchiveEntry(entry);
-                out.write(member.content());
-                out.closeArchiveEntry();
-            }
-        }
-        return bytes.toByteArray();
     }
 
     private static void write(java.nio.file.Path file, byte[] content) throws IOException {

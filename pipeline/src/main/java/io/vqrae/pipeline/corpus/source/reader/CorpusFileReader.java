@@ -44,6 +44,7 @@ public final class CorpusFileReader implements Closeable {
     private static final byte[] TAR_MAGIC = "ustar".getBytes(StandardCharsets.US_ASCII);
 
     private final Path file;
+    private final long length;
     private final String looseId;
     private final int maxImageBytes;
     private final InputStream in;
@@ -51,8 +52,9 @@ public final class CorpusFileReader implements Closeable {
     private final List<InputImage> ready = new ArrayList<>();
     private boolean looseDone;
 
-    private CorpusFileReader(Path file, String looseId, int maxImageBytes, InputStream in, boolean shard) {
+    private CorpusFileReader(Path file, long length, String looseId, int maxImageBytes, InputStream in, boolean shard) {
         this.file = file;
+        this.length = length;
         this.looseId = looseId;
         this.maxImageBytes = maxImageBytes;
         this.in = in;
@@ -64,10 +66,11 @@ public final class CorpusFileReader implements Closeable {
     /**
      * Opens {@code file}.
      *
+     * @param length the file's size, as the listing that found it said (no second request for it)
      * @param looseId the id the file gets if it is a loose image rather than a shard
      * @param maxImageBytes the largest image read into memory ({@code limits.max-image-bytes})
      */
-    public static CorpusFileReader open(Path file, String looseId, int maxImageBytes) throws IOException {
+    public static CorpusFileReader open(Path file, long length, String looseId, int maxImageBytes) throws IOException {
         Objects.requireNonNull(looseId, "looseId");
         BufferedInputStream in = new BufferedInputStream(file.getFileSystem().open(file), 64 * 1024);
         boolean shard;
@@ -81,7 +84,7 @@ public final class CorpusFileReader implements Closeable {
             in.close();
             throw e;
         }
-        return new CorpusFileReader(file, looseId, maxImageBytes, in, shard);
+        return new CorpusFileReader(file, length, looseId, maxImageBytes, in, shard);
     }
 
     /** The next input, or null when the file has no more. */
@@ -102,7 +105,6 @@ public final class CorpusFileReader implements Closeable {
     }
 
     private InputImage loose() throws IOException {
-        long length = file.getFileSystem().getFileStatus(file).getLen();
         String name = file.getName();
         int dot = name.lastIndexOf('.');
         Path parent = file.getParent();

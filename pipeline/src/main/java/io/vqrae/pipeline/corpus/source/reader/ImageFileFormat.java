@@ -36,13 +36,13 @@ public final class ImageFileFormat implements BulkFormat<InputImage, FileSourceS
 
     @Override
     public Reader<InputImage> createReader(Configuration config, FileSourceSplit split) throws IOException {
-        return new SplitReader(CorpusFileReader.open(split.path(), inputs.idOf(split.path()), maxImageBytes), 0);
+        return new SplitReader(CorpusFileReader.open(split.path(), split.fileSize(), inputs.idOf(split.path()), maxImageBytes), 0);
     }
 
     @Override
     public Reader<InputImage> restoreReader(Configuration config, FileSourceSplit split) throws IOException {
         long emitted = split.getReaderPosition().map(CheckpointedPosition::getRecordsAfterOffset).orElse(0L);
-        CorpusFileReader reader = CorpusFileReader.open(split.path(), inputs.idOf(split.path()), maxImageBytes);
+        CorpusFileReader reader = CorpusFileReader.open(split.path(), split.fileSize(), inputs.idOf(split.path()), maxImageBytes);
         for (long i = 0; i < emitted; i++) {
             if (reader.next() == null) {
                 break;
