@@ -13,7 +13,6 @@ import io.vqrae.schemas.DuplicateRecord;
 import io.vqrae.schemas.FeatureRecord;
 import io.vqrae.schemas.TokenRecord;
 import java.util.EnumSet;
-import java.util.Locale;
 import java.util.Set;
 import org.apache.flink.api.common.serialization.BulkWriter;
 import org.apache.flink.connector.file.sink.FileSink;
@@ -91,6 +90,6 @@ public final class CorpusSinks {
                 .build();
         records.filter(record -> wanted.contains(record.kind()))
                 .name("select-" + name).uid("select-" + name).setParallelism(parallelism)
-                .sinkTo(sink).name(name.toLowerCase(Locale.ROOT) + "-files").uid(name + "-files").setParallelism(parallelism);
+                .sinkTo(sink).name(name + "-files").uid(name + "-files").setParallelism(parallelism);
     }
 }

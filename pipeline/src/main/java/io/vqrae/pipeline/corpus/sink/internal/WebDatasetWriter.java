@@ -148,10 +148,10 @@ public final class WebDatasetWriter implements BulkWriter<EncodedRecord> {
 
     /** The input's file, and the metadata that came with it in the corpus. */
     private static void source(ObjectNode json, Origin origin) {
-        SourceFile file = origin == null ? null : origin.file();
+        SourceFile file = origin.file();
         ObjectNode source = json.putObject("source");
         if (file == null) {
-            source.put("topic", origin == null ? null : origin.topic());
+            source.put("topic", origin.topic());
             json.putNull("metadata");
             json.putNull("text");
             return;
