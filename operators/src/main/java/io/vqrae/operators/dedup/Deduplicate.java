@@ -42,11 +42,13 @@ public final class Deduplicate extends KeyedProcessFunction<String, InputImage, 
     }
 
     /**
-     * The key of an input: its digest, or for an unreadable record a key of its own (the id and source
-     * position), so unreadable records pass through to be dead-lettered, never deduplicated.
+     * The key of an input: its digest, or for an unreadable record its id, which only spreads such records
+     * over the subtasks: they pass through to be dead-lettered, never deduplicated, and touch no state. (Not
+     * the origin: it carries the input's metadata, up to a megabyte, and the key is computed on both sides of
+     * the network hop.)
      */
     public static String key(InputImage input) {
-        return input.readable() ? input.sha256() : "unreadable:" + input.id() + "@" + input.origin();
+        return input.readable() ? input.sha256() : "unreadable:" + input.id();
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.vqrae.pipeline.corpus.sink.internal;
 
 import io.vqrae.operators.encode.EncodedRecord;
 import io.vqrae.operators.encode.RecordKind;
+import java.io.IOException;
 import org.apache.flink.streaming.api.functions.sink.filesystem.PartFileInfo;
 import org.apache.flink.streaming.api.functions.sink.filesystem.rollingpolicies.CheckpointRollingPolicy;
 
@@ -20,7 +21,7 @@ public final class SampleRollingPolicy extends CheckpointRollingPolicy<EncodedRe
     }
 
     @Override
-    public boolean shouldRollOnEvent(PartFileInfo<String> partFile, EncodedRecord element) throws java.io.IOException {
+    public boolean shouldRollOnEvent(PartFileInfo<String> partFile, EncodedRecord element) throws IOException {
         return element.kind() != RecordKind.FEATURES && partFile.getSize() >= maxBytes;
     }
 
