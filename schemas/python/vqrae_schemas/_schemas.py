@@ -64,48 +64,41 @@ def _split_name(name: str, namespace: Optional[str]) -> tuple:
     return name, None
 
 
-def _definitions(schema: object, namespace: Optional[str], out: Dict[str, dict]) -> None:
-    """Collect every named type defined (not merely referenced) in ``schema``."""
-    if isinstance(schema, list):
+def _walk(schema: object, namespace: Optional[str]):
+    """Yield ``("defines", full name, definition)`` for every named type defined in ``schema`` and
+    ``("refers", full name, None)`` for every named type referenced by name."""
+    if isinstance(schema, str):
+        if schema not in _PRIMITIVES:
+            yield "refers", _split_name(schema, namespace)[0], None
+    elif isinstance(schema, list):
         for branch in schema:
-            _definitions(branch, namespace, out)
+            yield from _walk(branch, namespace)
     elif isinstance(schema, dict):
         kind = schema.get("type")
         if kind in _NAMED:
             space = schema.get("namespace", namespace) or None
             full, inner = _split_name(schema["name"], space)
-            out[full] = dict(schema, _namespace=inner)
+            yield "defines", full, dict(schema, _namespace=inner)
             for field in schema.get("fields", []):
-                _definitions(field["type"], inner, out)
+                yield from _walk(field["type"], inner)
         elif kind == "array":
-            _definitions(schema["items"], namespace, out)
+            yield from _walk(schema["items"], namespace)
         elif kind == "map":
-            _definitions(schema["values"], namespace, out)
-        elif isinstance(kind, (dict, list)):
-            _definitions(kind, namespace, out)
+            yield from _walk(schema["values"], namespace)
+        else:
+            yield from _walk(kind, namespace)
+
+
+def _definitions(schema: object, namespace: Optional[str], out: Dict[str, dict]) -> None:
+    """Collect every named type defined (not merely referenced) in ``schema``."""
+    for event, full, definition in _walk(schema, namespace):
+        if event == "defines":
+            out[full] = definition
 
 
 def _references(schema: object, namespace: Optional[str], out: set) -> None:
     """Collect the full names of every named type referenced by name in ``schema``."""
-    if isinstance(schema, str):
-        if schema not in _PRIMITIVES:
-            out.add(_split_name(schema, namespace)[0])
-    elif isinstance(schema, list):
-        for branch in schema:
-            _references(branch, namespace, out)
-    elif isinstance(schema, dict):
-        kind = schema.get("type")
-        if kind in _NAMED:
-            space = schema.get("namespace", namespace) or None
-            inner = _split_name(schema["name"], space)[1]
-            for field in schema.get("fields", []):
-                _references(field["type"], inner, out)
-        elif kind == "array":
-            _references(schema["items"], namespace, out)
-        elif kind == "map":
-            _references(schema["values"], namespace, out)
-        else:
-            _references(kind, namespace, out)
+    out.update(full for event, full, _ in _walk(schema, namespace) if event == "refers")
 
 
 def parsing_canonical_form(schema: object, named_types: Mapping[str, dict], namespace: Optional[str] = None) -> str:
