@@ -41,18 +41,23 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.FileUtils;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The job end to end on a real in-JVM Kafka broker and a real MiniCluster, outputs read read_committed. */
 class TokenizeJobTest {
     private static final Path MODEL_DIR = TestPaths.tinyModel();
     private static final Duration READ_TIMEOUT = Duration.ofMinutes(1);
+    private static final String RELEASED_SAVEPOINT = "/savepoints/tokenize-0.1.0";
+    private static final String SAVEPOINT_TOPICS = "released";
+    private static final int SAVEPOINT_READ = 6;
     private static EmbeddedKafka kafka;
 
     @BeforeAll
@@ -194,6 +199,68 @@ class TokenizeJobTest {
         assertThat(out.tokens()).extracting(TokenRecord::getId).containsExactlyInAnyOrderElementsOf(ids);
         assertThat(out.features()).extracting(FeatureRecord::getId).containsExactlyInAnyOrderElementsOf(ids);
         assertThat(out.deadLetters()).isEmpty();
+    }
+
+    /**
+     * Operator uids are a compatibility promise: a savepoint of an earlier release must restore into today's job
+     * with no state left unmapped (Flink refuses by default), and the source must resume where that job stopped.
+     * The savepoint in {@link #RELEASED_SAVEPOINT} was written by {@link #writeReleasedSavepoint} at release 0.1.0
+     * after its job had read {@link #SAVEPOINT_READ} inputs; a uid renamed since would fail this test.
+     */
+    @Test
+    void aSavepointOfAnEarlierReleaseRestoresAndResumesAfterTheInputsItHadRead(@TempDir Path dir) throws Exception {
+        SampleImages.write(dir, 2 * SAVEPOINT_READ);
+        List<Path> good = files(dir).stream().filter(f -> !SampleImages.isBroken(f.getFileName().toString())).toList();
+        JobConfig config = config(SAVEPOINT_TOPICS, Map.of("kafka.bounded", "false", "checkpoint.interval", "300ms"));
+        TokenizeJob job = new TokenizeJob(JobPlan.resolve(config, "released-savepoint"));
+        // The input topic as that job left it: the inputs it had read, then new ones.
+        send(config.kafka(), good);
+        List<String> unread = good.subList(SAVEPOINT_READ, good.size()).stream().map(f -> f.getFileName().toString()).toList();
+
+        Configuration restore = new Configuration();
+        restore.set(StateRecoveryOptions.SAVEPOINT_PATH, Path.of(getClass().getResource(RELEASED_SAVEPOINT).toURI()).toString());
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, restore);
+        job.attach(env);
+        JobClient resumed = env.executeAsync("released-savepoint");
+        try {
+            awaitTokens(config.kafka(), unread.size());
+        } finally {
+            resumed.cancel().get(1, TimeUnit.MINUTES);
+        }
+
+        OutputReader.Outputs out = OutputReader.readCommitted(config.kafka(), READ_TIMEOUT);
+        assertThat(out.tokens()).extracting(TokenRecord::getId).containsExactlyInAnyOrderElementsOf(unread);
+        assertThat(out.features()).extracting(FeatureRecord::getId).containsExactlyInAnyOrderElementsOf(unread);
+    }
+
+    /**
+     * Writes {@link #RELEASED_SAVEPOINT} into the source tree: run once per release whose state layout the next
+     * ones must restore, with {@code mvn -pl pipeline test -Dtest='TokenizeJobTest#writeReleasedSavepoint'
+     * -Dvqrae.write-savepoint=true}, then commit the folder. The job reads {@link #SAVEPOINT_READ} inputs, commits
+     * their outputs (so the savepoint holds no pending transaction, which the restoring broker could not know),
+     * and stops with a savepoint.
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "vqrae.write-savepoint", matches = "true")
+    void writeReleasedSavepoint(@TempDir Path dir) throws Exception {
+        SampleImages.write(dir, SAVEPOINT_READ);
+        List<Path> good = files(dir).stream().filter(f -> !SampleImages.isBroken(f.getFileName().toString())).toList();
+        JobConfig config = config(SAVEPOINT_TOPICS, Map.of("kafka.bounded", "false", "checkpoint.interval", "300ms"));
+        TokenizeJob job = new TokenizeJob(JobPlan.resolve(config, "released-savepoint"));
+        send(config.kafka(), good);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2);
+        job.attach(env);
+        JobClient running = env.executeAsync("released-savepoint");
+        awaitTokens(config.kafka(), good.size());
+        String savepoint = running.stopWithSavepoint(false, dir.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
+                .get(2, TimeUnit.MINUTES);
+
+        Path target = TestPaths.root().resolve("pipeline/src/test/resources").resolve(RELEASED_SAVEPOINT.substring(1));
+        FileUtils.deleteDirectory(target.toFile());
+        FileUtils.copy(new org.apache.flink.core.fs.Path(savepoint), new org.apache.flink.core.fs.Path(target.toUri()), false);
+        try (Stream<Path> files = Files.list(target)) {
+            assertThat(files.map(f -> f.getFileName().toString())).as("state inline in _metadata, no absolute paths").containsExactly("_metadata");
+        }
     }
 
     private static Map<String, String> merged(Map<String, String> a, Map<String, String> b) {
