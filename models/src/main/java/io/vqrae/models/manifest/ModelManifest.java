@@ -99,6 +99,12 @@ public record ModelManifest(
         return Path.of(location);
     }
 
+    /** This manifest for a copy of its model in {@code copy} (a TaskManager's local cache of a model on a filesystem URI). */
+    public ModelManifest at(Path copy) {
+        return new ModelManifest(copy.toAbsolutePath().normalize().toString(), modelId, modelVersion, codebookSize, codeDim,
+                gridHeight, gridWidth, featureDim, preprocessing, alphaBackground, codebookSha256, graphs);
+    }
+
     /** Tokens per image, {@code gridHeight * gridWidth}. */
     public int numTokens() {
         return gridHeight * gridWidth;

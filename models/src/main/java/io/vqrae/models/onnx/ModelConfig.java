@@ -11,20 +11,23 @@ import java.util.List;
  * Which model to run and where: the {@code model} section of a job's configuration, and what
  * {@code vqrae tokenize} takes from its options.
  *
- * @param dir model directory with {@code manifest.json}; the same path on every TaskManager
+ * @param dir model directory with {@code manifest.json}: a local path, the same on every TaskManager, or any Flink
+ *     filesystem URI ({@code s3://bucket/vqrae-so400m/}), which each process copies once into {@code cacheDir}
  * @param provider ONNX Runtime execution provider
  * @param deviceIds GPU ordinals, an explicit assignment: session slot {@code i} (a tokenizer subtask) uses
  *     {@code deviceIds[i % size]}; empty (the default) = the GPUs Flink's external resource {@code gpu} gave
  *     the TaskManager, one per tokenizer subtask there (see the operators' {@code GpuAssignment}), or
  *     ordinal 0 where there is no such resource (a local run, {@code vqrae tokenize})
  * @param intraOpThreads ONNX Runtime intra-op threads; 0 lets it choose
+ * @param cacheDir where a process keeps its copies of models given by a filesystem URI as {@code dir} (the
+ *     operators' {@code ModelCache}); blank = {@code <java.io.tmpdir>/vqrae-models} of each process
  */
-public record ModelConfig(String dir, ExecutionProvider provider, List<Integer> deviceIds, int intraOpThreads)
+public record ModelConfig(String dir, ExecutionProvider provider, List<Integer> deviceIds, int intraOpThreads, String cacheDir)
         implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** The shipped tiny model on the CPU, GPUs as Flink assigns them, ONNX Runtime's thread count. */
-    public static final ModelConfig DEFAULT = new ModelConfig("models/tiny", ExecutionProvider.CPU, List.of(), 0);
+    public static final ModelConfig DEFAULT = new ModelConfig("models/tiny", ExecutionProvider.CPU, List.of(), 0, "");
 
     public ModelConfig {
         InvalidSettingException.requireNonBlank("dir", dir);
@@ -34,10 +37,14 @@ public record ModelConfig(String dir, ExecutionProvider provider, List<Integer> 
             throw new InvalidSettingException("device-ids", "must be ordinals >= 0 (or none, to take Flink's GPU assignment), got " + deviceIds);
         }
         InvalidSettingException.requireBetween("intra-op-threads", intraOpThreads, 0, Integer.MAX_VALUE);
+        InvalidSettingException.requireSet("cache-dir", cacheDir);
     }
 
 
-    /** Loads the manifest in {@link #dir()} and checks each graph against its SHA-256 (see {@link ModelManifest#loadVerified}). */
+    /**
+     * Loads the manifest in {@link #dir()}, a local path, and checks each graph against its SHA-256 (see
+     * {@link ModelManifest#loadVerified}); a filesystem URI is the operators' {@code ModelCache}'s to load.
+     */
     public ModelManifest loadManifest() throws ModelLoadException {
         return ModelManifest.loadVerified(Path.of(dir));
     }

@@ -1,6 +1,7 @@
 package io.vqrae.operators.tokenize;
 
 import io.vqrae.models.onnx.EncodedBatch;
+import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.SessionConfig;
 import io.vqrae.models.onnx.TokenizerSession;
 import io.vqrae.operators.data.FeatureTensor;
@@ -109,7 +110,8 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         buffer = new ArrayList<>(spec.batching().maxSize());
         arrivals = new ArrayList<>(spec.batching().maxSize());
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        SessionConfig sessionConfig = spec.session(subtask);
+        ModelManifest manifest = spec.localManifest();
+        SessionConfig sessionConfig = spec.model().session(manifest, subtask);
         if (spec.model().gpusFromFlink()) {
             Set<ExternalResourceInfo> gpus = getRuntimeContext().getExternalResourceInfos(GpuAssignment.RESOURCE);
             if (gpus.isEmpty()) {
@@ -123,7 +125,7 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         }
         session = TokenizerSession.open(sessionConfig);
         jobMetrics = JobMetrics.open(spec.metrics(), subtask)
-                .withTokenizerHealth(spec.manifest(), SessionConfig.cpu(spec.manifest()));
+                .withTokenizerHealth(manifest, SessionConfig.cpu(manifest));
         String threadName = "vqrae-inference (" + (subtask + 1) + "/"
                 + getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks() + ")";
         inference = Executors.newSingleThreadExecutor(runnable -> {

@@ -1,8 +1,9 @@
 package io.vqrae.operators.tokenize;
 
+import io.vqrae.models.manifest.ModelLoadException;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.ModelConfig;
-import io.vqrae.models.onnx.SessionConfig;
+import io.vqrae.operators.model.ModelCache;
 import io.vqrae.operators.metrics.MetricsSpec;
 import java.io.Serializable;
 import java.util.Objects;
@@ -28,8 +29,11 @@ public record TokenizerSpec(ModelManifest manifest, ModelConfig model, Batching 
         Objects.requireNonNull(metrics, "metrics");
     }
 
-    /** The session of tokenizer subtask {@code subtaskIndex} (see {@link ModelConfig#session}). */
-    public SessionConfig session(int subtaskIndex) {
-        return model.session(manifest, subtaskIndex);
+    /**
+     * The manifest of the model as this process finds it: {@link #manifest} itself for a local model directory,
+     * or moved to this process's cached copy of a model on a filesystem URI (copied on first use).
+     */
+    public ModelManifest localManifest() throws ModelLoadException {
+        return ModelCache.isUri(model.dir()) ? ModelCache.in(model.cacheDir()).localCopy(model.dir(), manifest) : manifest;
     }
 }

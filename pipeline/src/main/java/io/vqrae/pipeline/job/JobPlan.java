@@ -2,6 +2,8 @@ package io.vqrae.pipeline.job;
 
 import io.vqrae.models.manifest.ModelLoadException;
 import io.vqrae.models.manifest.ModelManifest;
+import io.vqrae.models.onnx.ModelConfig;
+import io.vqrae.operators.model.ModelCache;
 import io.vqrae.operators.decode.DecodeSpec;
 import io.vqrae.operators.encode.EncoderSpec;
 import io.vqrae.operators.encode.RecordLimits;
@@ -65,10 +67,14 @@ public record JobPlan(JobConfig config, ModelManifest manifest, RecordLimits rec
                 RecordLimits.forModel(manifest, config.features(), config.limits(), config.kafka().maxRecordBytes()), jobName);
     }
 
-    /** The verified manifest of {@code config.model().dir()}; a bad model directory is a configuration error. */
+    /**
+     * The verified manifest of {@code config.model().dir()}, a local path or a filesystem URI (copied into the
+     * model cache here first, as each TaskManager will); a bad model directory is a configuration error.
+     */
     public static ModelManifest loadModel(JobConfig config) {
+        ModelConfig model = config.model();
         try {
-            return config.model().loadManifest();
+            return ModelCache.isUri(model.dir()) ? ModelCache.in(model.cacheDir()).fetch(model.dir()) : model.loadManifest();
         } catch (ModelLoadException e) {
             throw new ConfigException("model.dir", e.getMessage());
         }

@@ -81,7 +81,9 @@ class TokenizeJobTest {
         for (String photo : TestCorpus.PHOTOS) {
             good.put("photo-" + photo, TestPaths.testImageBytes(photo));
         }
-        JobConfig config = config("counts", Map.of("batching.max-size", "4"));
+        // The model as a filesystem URI: the client and the tokenizer subtasks each take it from their model cache.
+        JobConfig config = config("counts", Map.of("batching.max-size", "4", "model.dir", MODEL_DIR.toUri().toString(),
+                "model.cache-dir", dir.resolve("model-cache").toString()));
         TokenizeJob job = new TokenizeJob(JobPlan.resolve(config, "tokenize-job-test"));
         try (InputWriter writer = new InputWriter(config.kafka())) {
             good.forEach((id, bytes) -> writer.send(id, bytes, null));
@@ -94,6 +96,7 @@ class TokenizeJobTest {
         env.execute("counts");
 
         OutputReader.Outputs out = OutputReader.readCommitted(config.kafka(), READ_TIMEOUT);
+        assertThat(dir.resolve("model-cache")).isDirectoryContaining(path -> Files.exists(path.resolve("manifest.json")));
         assertThat(out.tokens()).extracting(TokenRecord::getId).containsExactlyInAnyOrderElementsOf(good.keySet());
         assertThat(out.features()).extracting(FeatureRecord::getId).containsExactlyInAnyOrderElementsOf(good.keySet());
         List<String> badIds = new ArrayList<>(bad.keySet());
@@ -290,7 +293,7 @@ class TokenizeJobTest {
 
     private static JobConfig config(String name, Map<String, String> extra) {
         Map<String, String> settings = new HashMap<>(extra);
-        settings.put("model.dir", MODEL_DIR.toString());
+        settings.putIfAbsent("model.dir", MODEL_DIR.toString());
         settings.put("kafka.bootstrap-servers", kafka.bootstrapServers());
         settings.putIfAbsent("kafka.bounded", "true");
         settings.put("kafka.starting-offsets", "earliest");
