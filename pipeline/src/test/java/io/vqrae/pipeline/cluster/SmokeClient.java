@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,6 +35,13 @@ import org.apache.flink.util.FileUtils;
  * check   BOOTSTRAP MODEL_DIR TOPIC_SUFFIX IDS_FILE           prints "TOKENS FEATURES DEAD_LETTERS"; exit 3 on any mismatch
  * shard   SAMPLES SHARD IDS_FILE                              writes the samples as a WebDataset shard, prints their count
  * check-corpus OUTPUT_DIR IDS_FILE                            the same check on a tokenize-corpus output folder
+ * stream  BOOTSTRAP MODEL_DIR TOPIC_SUFFIX IMAGES RATE PARTITIONS IDS_FILE
+ *                                                             creates the topics, lists IMAGES ids in IDS_FILE, then
+ *                                                             writes them at RATE images/s (a fault campaign's input)
+ * campaign-check BOOTSTRAP MODEL_DIR TOPIC_SUFFIX IDS_FILE RUN TM_KILLS JM_KILLS BROKER_RESTARTS JOB_RESTARTS SECONDS
+ *                                                             waits for the committed outputs to stop growing, prints
+ *                                                             the campaign line, records it as RUN in the cluster-faults
+ *                                                             section of docs/RELIABILITY.md; exit 3 unless exactly once
  * </pre>
  *
  * Every good input must have exactly one token and one feature record with a full token grid, every broken
@@ -51,9 +59,15 @@ public final class SmokeClient {
             case "check" -> System.exit(check(config(args[1], args[2], args[3]), Path.of(args[4])) ? 0 : 3);
             case "shard" -> System.out.println(shard(Integer.parseInt(args[1]), Path.of(args[2]), Path.of(args[3])));
             case "check-corpus" -> System.exit(checkCorpus(args[1], Path.of(args[2])) ? 0 : 3);
+            case "stream" -> stream(config(args[1], args[2], args[3], Integer.parseInt(args[6])), Integer.parseInt(args[4]),
+                    Double.parseDouble(args[5]), Path.of(args[7]));
+            case "campaign-check" -> System.exit(FaultCampaign.check(config(args[1], args[2], args[3]), Path.of(args[4]),
+                    new FaultCampaign.Faults(args[5], Integer.parseInt(args[6]), Integer.parseInt(args[7]), Integer.parseInt(args[8]),
+                            Integer.parseInt(args[9]), Integer.parseInt(args[10]))) ? 0 : 3);
             default -> {
                 System.err.println("usage: produce BOOTSTRAP MODEL_DIR TOPIC_SUFFIX SAMPLES IDS_FILE | check BOOTSTRAP MODEL_DIR"
-                        + " TOPIC_SUFFIX IDS_FILE | shard SAMPLES SHARD IDS_FILE | check-corpus OUTPUT_DIR IDS_FILE");
+                        + " TOPIC_SUFFIX IDS_FILE | shard SAMPLES SHARD IDS_FILE | check-corpus OUTPUT_DIR IDS_FILE | stream ..."
+                        + " | campaign-check ... (see the class comment)");
                 System.exit(2);
             }
         }
@@ -125,7 +139,7 @@ public final class SmokeClient {
         return problems.isEmpty();
     }
 
-    private static void readIds(Path idsFile, Set<String> good, Set<String> broken) throws IOException {
+    static void readIds(Path idsFile, Set<String> good, Set<String> broken) throws IOException {
         for (String line : Files.readAllLines(idsFile)) {
             String[] parts = line.split(" ", 2);
             (parts[0].equals(GOOD) ? good : broken).add(parts[1]);
@@ -134,13 +148,66 @@ public final class SmokeClient {
 
     /** The job's topics with {@code suffix}, as the cluster job is configured. */
     static JobConfig config(String bootstrap, String modelDir, String suffix) {
-        return JobConfig.fromMap(Map.of(
+        return JobConfig.fromMap(settings(bootstrap, modelDir, suffix));
+    }
+
+    /** As {@link #config(String, String, String)}, creating topics with {@code partitions} partitions. */
+    static JobConfig config(String bootstrap, String modelDir, String suffix, int partitions) {
+        Map<String, String> settings = new HashMap<>(settings(bootstrap, modelDir, suffix));
+        settings.put("kafka.topic-partitions", Integer.toString(partitions));
+        return JobConfig.fromMap(settings);
+    }
+
+    private static Map<String, String> settings(String bootstrap, String modelDir, String suffix) {
+        return Map.of(
                 "kafka.bootstrap-servers", bootstrap,
                 "model.dir", modelDir,
                 "kafka.topics.input", "vqrae.images" + suffix,
                 "kafka.topics.tokens", "vqrae.tokens" + suffix,
                 "kafka.topics.features", "vqrae.features" + suffix,
-                "kafka.topics.dead-letter", "vqrae.dead-letter" + suffix));
+                "kafka.topics.dead-letter", "vqrae.dead-letter" + suffix);
+    }
+
+    /**
+     * Creates the topics, lists the ids, then writes {@code images} inputs at {@code rate} per second: a few
+     * dozen distinct scenes under distinct ids, every 20th input one of the broken files. The ids file is
+     * complete before the first send, so the harness may start the job once it exists.
+     */
+    static void stream(JobConfig config, int images, double rate, Path idsFile) throws Exception {
+        JobPlan.resolve(config, "smoke");
+        Path dir = Files.createTempDirectory("smoke-images-");
+        try {
+            SampleImages.write(dir, 40);
+            List<Path> scenes = new ArrayList<>();
+            List<Path> brokenFiles = new ArrayList<>();
+            try (Stream<Path> files = Files.list(dir)) {
+                files.sorted().forEach(file -> (SampleImages.isBroken(file.getFileName().toString()) ? brokenFiles : scenes).add(file));
+            }
+            List<String> lines = new ArrayList<>();
+            List<Path> sources = new ArrayList<>();
+            for (int i = 0; i < images; i++) {
+                boolean broken = i % 20 == 19;
+                lines.add((broken ? BROKEN : GOOD) + " " + String.format("img-%06d", i));
+                sources.add(broken ? brokenFiles.get(i / 20 % brokenFiles.size()) : scenes.get(i % scenes.size()));
+            }
+            Path partial = idsFile.resolveSibling(idsFile.getFileName() + ".partial");
+            Files.write(partial, lines);
+            Files.move(partial, idsFile);
+            long start = System.nanoTime();
+            try (InputWriter writer = new InputWriter(config.kafka())) {
+                for (int i = 0; i < images; i++) {
+                    long due = start + (long) (i * 1e9 / rate);
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) {
+                        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                    }
+                    Path source = sources.get(i);
+                    writer.sendAsync(lines.get(i).split(" ", 2)[1], Files.readAllBytes(source), source.toUri().toString());
+                }
+            }
+        } finally {
+            FileUtils.deleteDirectory(dir.toFile());
+        }
     }
 
     /** Creates the topics as the job would, writes the samples, and lists each id as good or broken. */
