@@ -187,18 +187,7 @@ class TokenizeJobTest {
 
         // The rest goes through the same job with a new batch size, restored from the savepoint.
         send(after.kafka(), good.subList(ids.size() / 2, ids.size()));
-        Configuration restore = new Configuration();
-        restore.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
-        StreamExecutionEnvironment second = StreamExecutionEnvironment.createLocalEnvironment(2, restore);
-        new TokenizeJob(JobPlan.resolve(after, "upgrade-after")).attach(second);
-        JobClient resumed = second.executeAsync("upgrade-after");
-        try {
-            awaitTokens(after.kafka(), ids.size());
-        } finally {
-            resumed.cancel().get(1, TimeUnit.MINUTES);
-        }
-
-        OutputReader.Outputs out = OutputReader.readCommitted(after.kafka(), READ_TIMEOUT);
+        OutputReader.Outputs out = resume(new TokenizeJob(JobPlan.resolve(after, "upgrade-after")), after.kafka(), savepoint, ids.size());
         assertThat(out.tokens()).extracting(TokenRecord::getId).containsExactlyInAnyOrderElementsOf(ids);
         assertThat(out.features()).extracting(FeatureRecord::getId).containsExactlyInAnyOrderElementsOf(ids);
         assertThat(out.deadLetters()).isEmpty();
@@ -220,18 +209,8 @@ class TokenizeJobTest {
         send(config.kafka(), good);
         List<String> unread = good.subList(SAVEPOINT_READ, good.size()).stream().map(f -> f.getFileName().toString()).toList();
 
-        Configuration restore = new Configuration();
-        restore.set(StateRecoveryOptions.SAVEPOINT_PATH, Path.of(getClass().getResource(RELEASED_SAVEPOINT).toURI()).toString());
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, restore);
-        job.attach(env);
-        JobClient resumed = env.executeAsync("released-savepoint");
-        try {
-            awaitTokens(config.kafka(), unread.size());
-        } finally {
-            resumed.cancel().get(1, TimeUnit.MINUTES);
-        }
-
-        OutputReader.Outputs out = OutputReader.readCommitted(config.kafka(), READ_TIMEOUT);
+        OutputReader.Outputs out = resume(job, config.kafka(), Path.of(getClass().getResource(RELEASED_SAVEPOINT).toURI()).toString(),
+                unread.size());
         assertThat(out.tokens()).extracting(TokenRecord::getId).containsExactlyInAnyOrderElementsOf(unread);
         assertThat(out.features()).extracting(FeatureRecord::getId).containsExactlyInAnyOrderElementsOf(unread);
     }
@@ -264,6 +243,21 @@ class TokenizeJobTest {
         try (Stream<Path> files = Files.list(target)) {
             assertThat(files.map(f -> f.getFileName().toString())).as("state inline in _metadata, no absolute paths").containsExactly("_metadata");
         }
+    }
+
+    /** Runs {@code job} restored from {@code savepoint} until {@code tokens} token records are committed; its committed outputs. */
+    private static OutputReader.Outputs resume(TokenizeJob job, JobConfig.Kafka kafka, String savepoint, int tokens) throws Exception {
+        Configuration restore = new Configuration();
+        restore.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, restore);
+        job.attach(env);
+        JobClient resumed = env.executeAsync("resumed");
+        try {
+            awaitTokens(kafka, tokens);
+        } finally {
+            resumed.cancel().get(1, TimeUnit.MINUTES);
+        }
+        return OutputReader.readCommitted(kafka, READ_TIMEOUT);
     }
 
     private static Map<String, String> merged(Map<String, String> a, Map<String, String> b) {
