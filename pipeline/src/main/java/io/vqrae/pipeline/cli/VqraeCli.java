@@ -2,6 +2,7 @@ package io.vqrae.pipeline.cli;
 
 import io.vqrae.models.config.InvalidSettingException;
 import io.vqrae.pipeline.config.ConfigException;
+import io.vqrae.pipeline.kafka.KafkaAccessException;
 import io.vqrae.pipeline.kafka.KafkaUnreachableException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -68,7 +69,7 @@ public final class VqraeCli {
             err.println("vqrae: " + describe(e));
             if (root.verbose) {
                 e.printStackTrace(err);
-            } else if (!(e instanceof ConfigException || e instanceof InvalidSettingException)) {
+            } else if (!(e instanceof ConfigException || e instanceof InvalidSettingException || e instanceof KafkaAccessException)) {
                 err.println("(run with --verbose for the stack trace)");
             }
             err.flush();
@@ -79,7 +80,8 @@ public final class VqraeCli {
 
     /** One line for a person: our own messages as they are, anything else with its type and root cause. */
     private static String describe(Exception e) {
-        if (e instanceof ConfigException || e instanceof InvalidSettingException || e instanceof KafkaUnreachableException) {
+        if (e instanceof ConfigException || e instanceof InvalidSettingException || e instanceof KafkaUnreachableException
+                || e instanceof KafkaAccessException) {
             return e.getMessage();
         }
         Throwable root = e;

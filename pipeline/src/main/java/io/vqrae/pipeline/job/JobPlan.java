@@ -43,11 +43,13 @@ public record JobPlan(JobConfig config, ModelManifest manifest, RecordLimits rec
     }
 
     /**
-     * Loads and verifies the model, sizes records, and creates missing topics (which may lower the record
-     * limit to what existing topics take).
+     * Loads and verifies the model, sizes records, creates missing topics and checks the job's Kafka
+     * permissions (existing topics may lower the record limit).
      *
      * @throws ConfigException if the model directory or a limit is unusable
      * @throws io.vqrae.pipeline.kafka.KafkaUnreachableException if the Kafka cluster does not answer
+     * @throws io.vqrae.pipeline.kafka.KafkaAccessException if the cluster does not authenticate the client or
+     *     denies the job a permission it needs
      */
     public static JobPlan resolve(JobConfig config, String jobName) throws InterruptedException {
         ModelManifest manifest = loadModel(config);

@@ -20,17 +20,24 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.ClusterAuthorizationException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourceType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Creates the job's missing topics with a {@code max.message.bytes} that fits what will be written to
- * them, and returns the record limits the job must respect given topics that already exist (whose limit
- * may be lower than wanted: the encoder then dead-letters oversized records instead of the sink failing).
+ * them, checks that the cluster grants the job what it needs ({@link JobPermissions}), and returns the
+ * record limits the job must respect given topics that already exist (whose limit may be lower than wanted:
+ * the encoder then dead-letters oversized records instead of the sink failing).
  */
 public final class TopicProvisioner {
     private static final Logger LOG = LoggerFactory.getLogger(TopicProvisioner.class);
@@ -47,11 +54,14 @@ public final class TopicProvisioner {
     private TopicProvisioner() {}
 
     /**
-     * Ensures the topics exist (creating missing ones when {@code kafka.create-topics} is on) and returns
-     * {@code wanted} capped at the smallest {@code max.message.bytes} among the output topics.
+     * Ensures the topics exist (creating missing ones when {@code kafka.create-topics} is on), checks the
+     * job's permissions on them, and returns {@code wanted} capped at the smallest {@code max.message.bytes}
+     * among the output topics.
      *
      * @throws KafkaUnreachableException if the cluster does not answer within {@link #REACH_TIMEOUT}
-     * @throws ConfigException if an existing output topic takes less than {@link RecordLimits#MIN_RECORD_BYTES}
+     * @throws KafkaAccessException if the cluster does not authenticate the client or denies the job a permission
+     * @throws ConfigException if a topic is missing, or an existing output topic takes less than
+     *     {@link RecordLimits#MIN_RECORD_BYTES}
      */
     public static RecordLimits provision(JobConfig.Kafka kafka, RecordLimits wanted) throws InterruptedException {
         JobConfig.Topics topics = kafka.topics();
@@ -62,7 +72,7 @@ public final class TopicProvisioner {
         sizes.put(topics.deadLetter(), wanted.maxRecordBytes());
         Admin admin = admin(kafka);
         try {
-            Set<String> existing = listTopics(admin, kafka.bootstrapServers());
+            Set<String> existing = listTopics(admin, kafka);
             if (kafka.createTopics()) {
                 List<NewTopic> missing = new ArrayList<>();
                 sizes.forEach((topic, bytes) -> {
@@ -71,8 +81,9 @@ public final class TopicProvisioner {
                                 .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(bytes))));
                     }
                 });
-                create(admin, missing);
+                create(admin, kafka, missing);
             }
+            JobPermissions.verify(admin, kafka);
             RecordLimits limits = wanted;
             for (Map.Entry<String, Integer> entry : maxMessageBytes(admin, List.of(topics.tokens(), topics.features(), topics.deadLetter())).entrySet()) {
                 int topicBytes = entry.getValue();
@@ -105,11 +116,11 @@ public final class TopicProvisioner {
         String topic = kafka.topics().input();
         Admin admin = admin(kafka);
         try {
-            if (!listTopics(admin, kafka.bootstrapServers()).contains(topic)) {
+            if (!listTopics(admin, kafka).contains(topic)) {
                 if (!kafka.createTopics()) {
                     throw new ConfigException("kafka.topics.input", "topic " + topic + " does not exist and kafka.create-topics is false");
                 }
-                create(admin, List.of(new NewTopic(topic, kafka.topicPartitions(), (short) kafka.replicationFactor())
+                create(admin, kafka, List.of(new NewTopic(topic, kafka.topicPartitions(), (short) kafka.replicationFactor())
                         .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(maxInputRecordBytes)))));
             }
             int topicBytes = maxMessageBytes(admin, List.of(topic)).get(topic);
@@ -135,7 +146,9 @@ public final class TopicProvisioner {
         }
     }
 
-    private static Set<String> listTopics(Admin admin, String bootstrapServers) throws InterruptedException, ExecutionException {
+    /** The topics the client may see: the first request, which tells whether the cluster answers and authenticates it. */
+    private static Set<String> listTopics(Admin admin, JobConfig.Kafka kafka) throws InterruptedException, ExecutionException {
+        String bootstrapServers = kafka.bootstrapServers();
         try {
             return admin.listTopics(new ListTopicsOptions().timeoutMs((int) REACH_TIMEOUT.toMillis()))
                     .names().get(REACH_TIMEOUT.toMillis() + 2_000, TimeUnit.MILLISECONDS);
@@ -145,24 +158,36 @@ public final class TopicProvisioner {
             if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
                 throw new KafkaUnreachableException(bootstrapServers, "no answer within " + REACH_TIMEOUT.toSeconds() + " s", e.getCause());
             }
+            // A wrong password fails here at once: the admin client does not retry an authentication failure.
+            if (e.getCause() instanceof AuthenticationException auth) {
+                throw KafkaAccessException.notAuthenticated(bootstrapServers, KafkaClients.identity(kafka), auth);
+            }
             throw e;
         }
     }
 
-    private static void create(Admin admin, List<NewTopic> topics) throws InterruptedException, ExecutionException {
+    private static void create(Admin admin, JobConfig.Kafka kafka, List<NewTopic> topics) throws InterruptedException, ExecutionException {
         if (topics.isEmpty()) {
             return;
         }
+        List<JobPermissions.Permission> denied = new ArrayList<>();
         for (var entry : admin.createTopics(topics).values().entrySet()) {
             try {
                 entry.getValue().get();
                 LOG.info("Created topic {}", entry.getKey());
             } catch (ExecutionException e) {
-                // Another job instance created it between our listing and our request: that is the state we want.
-                if (!(e.getCause() instanceof TopicExistsException)) {
+                if (e.getCause() instanceof TopicAuthorizationException || e.getCause() instanceof ClusterAuthorizationException) {
+                    denied.add(new JobPermissions.Permission(
+                            ResourceType.TOPIC, entry.getKey(), PatternType.LITERAL, AclOperation.CREATE, "kafka.create-topics"));
+                } else if (!(e.getCause() instanceof TopicExistsException)) {
                     throw e;
                 }
+                // TopicExistsException: another job instance created it between our listing and our request,
+                // the state we want.
             }
+        }
+        if (!denied.isEmpty()) {
+            throw KafkaAccessException.denied(kafka.bootstrapServers(), KafkaClients.identity(kafka), denied);
         }
     }
 
