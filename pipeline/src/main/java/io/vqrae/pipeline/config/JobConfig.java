@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.Objects;
 
 /**
@@ -97,6 +98,18 @@ public record JobConfig(
             }
             requireIntMillis("transaction-timeout", transactionTimeout);
             properties = Map.copyOf(InvalidSettingException.requireSet("properties", properties));
+        }
+
+        /** As the record's, with the client properties' values hidden: they hold passwords and JAAS configurations. */
+        @Override
+        public String toString() {
+            Map<String, String> hidden = new TreeMap<>();
+            properties.keySet().forEach(key -> hidden.put(key, "[hidden]"));
+            return "Kafka[bootstrapServers=" + bootstrapServers + ", topics=" + topics + ", groupId=" + groupId
+                    + ", transactionalIdPrefix=" + transactionalIdPrefix + ", startingOffsets=" + startingOffsets + ", bounded=" + bounded
+                    + ", createTopics=" + createTopics + ", topicPartitions=" + topicPartitions + ", replicationFactor=" + replicationFactor
+                    + ", compression=" + compression + ", maxRecordBytes=" + maxRecordBytes + ", transactionTimeout=" + transactionTimeout
+                    + ", properties=" + hidden + "]";
         }
     }
 

@@ -20,6 +20,16 @@ import org.junit.jupiter.api.io.TempDir;
 class JobConfigTest {
 
     @Test
+    void printingAConfigurationHidesTheKafkaClientPropertiesValues() {
+        JobConfig config = JobConfig.fromMap(Map.of(
+                "kafka.properties.sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required password=\"s3cret\";",
+                "kafka.properties.ssl.truststore.password", "tru5t"));
+
+        assertThat(config.toString()).doesNotContain("s3cret").doesNotContain("tru5t")
+                .contains("sasl.jaas.config=[hidden]").contains("ssl.truststore.password=[hidden]").contains("bootstrapServers=localhost:9092");
+    }
+
+    @Test
     void everyKeyHasADefault() {
         JobConfig config = JobConfig.defaults();
         assertThat(config.kafka().topics().input()).isEqualTo("vqrae.images");
