@@ -12,7 +12,11 @@ import java.util.zip.CRC32;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 
-/** Reads the few container-level facts ImageIO does not expose cheaply: PNG chunk integrity and EXIF orientation. */
+/**
+ * Reads the few container-level facts ImageIO does not expose cheaply (PNG chunk integrity, EXIF orientation, a
+ * GIF's first frame) and refuses, before ImageIO sees them, the inputs on which its readers allocate more than the
+ * pixel budget allows.
+ */
 final class Containers {
 
     /** EXIF orientation meaning "stored upright". */
@@ -104,6 +108,113 @@ final class Containers {
             pos = end + (end & 1); // chunks are padded to an even size
         }
         return exif;
+    }
+
+    /**
+     * Applies the pixel budget to a BMP's header, and refuses BMPs whose pixels are an embedded JPEG or PNG file (compression BI_JPEG = 4, BI_PNG = 5), as Pillow
+     * does. The JDK's reader allocates the header's image size for the embedded file before reading a byte of it
+     * (a 118-byte file declaring 2 GiB allocates 2 GiB) and decodes the embedded image at whatever size it
+     * declares, past the pixel budget checked on the BMP header.
+     */
+    static void checkBmp(byte[] d, long maxPixels) throws ImageDecodeException {
+        // BITMAPFILEHEADER (14 bytes), then the info header's size, width and height (negative: stored top-down), and
+        // compression at byte 30, in every Windows info header (40 bytes and longer). The size is checked here because
+        // the JDK reader first compares the pixel data it expects with the file's length and calls a bomb corrupt.
+        // Shorter files and OS/2 headers are the reader's to report.
+        if (d.length >= 34 && le32(d, 14) >= 40) {
+            checkDimensions((int) le32(d, 18), Math.abs((long) (int) le32(d, 22)), maxPixels);
+            long compression = le32(d, 30);
+            if (compression == 4 || compression == 5) {
+                throw new ImageDecodeException(DecodeFailure.UNSUPPORTED_FORMAT, "BMP with an embedded "
+                        + (compression == 4 ? "JPEG" : "PNG") + " (compression " + compression + ") is not supported");
+            }
+        }
+    }
+
+    /**
+     * The first frame of a GIF as a GIF of its own, and where it sits on the logical screen.
+     *
+     * @param gif header, global colour table, the frame's graphic control extension, the frame and a trailer
+     * @param screenWidth logical screen width
+     * @param screenHeight logical screen height
+     * @param left the frame's left position on the screen
+     * @param top the frame's top position on the screen
+     */
+    record GifFrame(byte[] gif, int screenWidth, int screenHeight, int left, int top) {}
+
+    /**
+     * Cuts the first frame out of a GIF, dropping every comment, application and plain-text extension. The
+     * JDK 17 reader gathers an extension's sub-blocks by copying everything read so far for each one (even with
+     * metadata ignored): a 4 MB comment cost 13 s and 130 GB of allocations, a 32 MB one hours. Only the
+     * graphic control extension before the frame matters to its pixels (transparency), as in Pillow.
+     */
+    static GifFrame gifFirstFrame(byte[] d) throws ImageDecodeException {
+        if (d.length < 13) {
+            throw new ImageDecodeException(DecodeFailure.TRUNCATED, "GIF ends inside its header");
+        }
+        int screenWidth = le16(d, 6);
+        int screenHeight = le16(d, 8);
+        int screenFlags = d[10] & 0xff;
+        int headerEnd = 13 + ((screenFlags & 0x80) != 0 ? 3 << ((screenFlags & 7) + 1) : 0);
+        int pos = headerEnd;
+        int controlStart = -1;
+        int controlEnd = -1;
+        while (true) {
+            if (pos >= d.length) {
+                throw new ImageDecodeException(DecodeFailure.TRUNCATED, "GIF ends before its first image");
+            }
+            int block = d[pos] & 0xff;
+            if (block == 0x2c) {
+                break;
+            }
+            if (block != 0x21) {
+                throw new ImageDecodeException(DecodeFailure.CORRUPT, String.format(
+                        "GIF has block 0x%02x at byte %d, before any image", block, pos));
+            }
+            int end = pos + 2 > d.length ? -1 : afterSubBlocks(d, pos + 2);
+            if (end < 0) {
+                throw new ImageDecodeException(DecodeFailure.TRUNCATED, "GIF ends inside an extension");
+            }
+            if ((d[pos + 1] & 0xff) == 0xf9) {
+                controlStart = pos;
+                controlEnd = end;
+            }
+            pos = end;
+        }
+        if (pos + 11 > d.length) {
+            throw new ImageDecodeException(DecodeFailure.TRUNCATED, "GIF ends inside its first image descriptor");
+        }
+        int left = le16(d, pos + 1);
+        int top = le16(d, pos + 3);
+        int frameFlags = d[pos + 9] & 0xff;
+        // Image descriptor, local colour table, LZW minimum code size, then the data sub-blocks. The JDK reader calls
+        // data cut short an I/O error; Pillow calls it truncated, and so does this.
+        int data = pos + 10 + ((frameFlags & 0x80) != 0 ? 3 << ((frameFlags & 7) + 1) : 0) + 1;
+        int frameEnd = data > d.length ? -1 : afterSubBlocks(d, data);
+        if (frameEnd < 0) {
+            throw new ImageDecodeException(DecodeFailure.TRUNCATED, "GIF ends inside its first frame");
+        }
+        int control = controlStart < 0 ? 0 : controlEnd - controlStart;
+        byte[] gif = new byte[headerEnd + control + frameEnd - pos + 1];
+        System.arraycopy(d, 0, gif, 0, headerEnd);
+        if (controlStart >= 0) {
+            System.arraycopy(d, controlStart, gif, headerEnd, control);
+        }
+        System.arraycopy(d, pos, gif, headerEnd + control, frameEnd - pos);
+        gif[gif.length - 1] = 0x3b;
+        return new GifFrame(gif, screenWidth, screenHeight, left, top);
+    }
+
+    /** The index after the sub-blocks starting at {@code pos} and their zero-length terminator, or -1 if the data ends first. */
+    private static int afterSubBlocks(byte[] d, int pos) {
+        while (pos < d.length) {
+            int length = d[pos] & 0xff;
+            pos += 1 + length;
+            if (length == 0) {
+                return pos;
+            }
+        }
+        return -1;
     }
 
     /** Applies the pixel budget to header dimensions, before anything is allocated for pixels. */
@@ -229,6 +340,10 @@ final class Containers {
             }
         }
         return out;
+    }
+
+    private static int le16(byte[] d, int pos) {
+        return (d[pos] & 0xff) | ((d[pos + 1] & 0xff) << 8);
     }
 
     private static long le32(byte[] d, int pos) {

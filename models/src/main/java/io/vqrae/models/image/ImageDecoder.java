@@ -10,12 +10,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import javax.imageio.ImageReader;
-import javax.imageio.metadata.IIOMetadata;
-import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.spi.ImageReaderSpi;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
-import org.w3c.dom.Node;
 
 /**
  * Decodes untrusted JPEG, PNG, WebP, GIF and BMP payloads into upright, opaque 8-bit RGB.
@@ -98,8 +95,15 @@ public final class ImageDecoder {
             return switch (format) {
                 case JPEG -> decodeJpeg(data);
                 case WEBP -> decodeWebp(data);
-                case PNG -> decodeWithImageIo(format, data, Containers.checkPng(data, maxPixels));
-                case GIF, BMP -> decodeWithImageIo(format, data, null);
+                case PNG -> decodeWithImageIo(format, data, Containers.checkPng(data, maxPixels), null);
+                case GIF -> {
+                    Containers.GifFrame first = Containers.gifFirstFrame(data);
+                    yield decodeWithImageIo(format, first.gif(), null, first);
+                }
+                case BMP -> {
+                    Containers.checkBmp(data, maxPixels);
+                    yield decodeWithImageIo(format, data, null, null);
+                }
             };
         } catch (OutOfMemoryError e) {
             // Only a single large allocation can fail here and it holds nothing else, so the JVM
@@ -113,7 +117,7 @@ public final class ImageDecoder {
         Containers.JpegHeader segments = Containers.jpegHeader(data);
         TurboJpeg.Pixels pixels = TurboJpeg.decode(data, segments, maxPixels);
         if (pixels == null) {
-            return decodeWithImageIo(ImageFormat.JPEG, data, segments.exif());
+            return decodeWithImageIo(ImageFormat.JPEG, data, segments.exif(), null);
         }
         return upright(pixels.rgb(), pixels.width(), pixels.height(), segments.exif(), ImageFormat.JPEG);
     }
@@ -126,7 +130,9 @@ public final class ImageDecoder {
         return upright(rgb, canvas.width(), canvas.height(), exif, ImageFormat.WEBP);
     }
 
-    private DecodedImage decodeWithImageIo(ImageFormat format, byte[] data, byte[] exif) throws ImageDecodeException {
+    /** Decodes with ImageIO; {@code gif} (for GIF only) is the first frame alone with its place on the logical screen. */
+    private DecodedImage decodeWithImageIo(ImageFormat format, byte[] data, byte[] exif, Containers.GifFrame gif)
+            throws ImageDecodeException {
         ImageReader reader;
         try {
             reader = readers.get(format).createReaderInstance();
@@ -136,8 +142,7 @@ public final class ImageDecoder {
         List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data))) {
-            // GIF needs its metadata for the logical screen; other formats skip parsing it.
-            reader.setInput(in, true, format != ImageFormat.GIF);
+            reader.setInput(in, true, true);
             int width = reader.getWidth(0);
             int height = reader.getHeight(0);
             Containers.checkDimensions(width, height, maxPixels);
@@ -145,13 +150,12 @@ public final class ImageDecoder {
             int canvasHeight = height;
             int left = 0;
             int top = 0;
-            if (format == ImageFormat.GIF) {
-                int[] screen = gifScreen(reader);
-                left = screen[2];
-                top = screen[3];
+            if (gif != null) {
+                left = gif.left();
+                top = gif.top();
                 // Pillow grows the canvas when the first frame sticks out of the logical screen.
-                canvasWidth = (int) Math.max(screen[0], (long) left + width);
-                canvasHeight = (int) Math.max(screen[1], (long) top + height);
+                canvasWidth = (int) Math.max(gif.screenWidth(), (long) left + width);
+                canvasHeight = (int) Math.max(gif.screenHeight(), (long) top + height);
                 Containers.checkDimensions(canvasWidth, canvasHeight, maxPixels);
             }
             BufferedImage image = reader.read(0, null);
@@ -205,31 +209,6 @@ public final class ImageDecoder {
             }
         }
         return false;
-    }
-
-    /** {screenWidth, screenHeight, frameLeft, frameTop} of the first GIF frame. */
-    private static int[] gifScreen(ImageReader reader) throws IOException {
-        IIOMetadata stream = reader.getStreamMetadata();
-        IIOMetadata image = reader.getImageMetadata(0);
-        Node screen = child(stream.getAsTree("javax_imageio_gif_stream_1.0"), "LogicalScreenDescriptor");
-        Node frame = child(image.getAsTree("javax_imageio_gif_image_1.0"), "ImageDescriptor");
-        return new int[] {
-            intAttribute(screen, "logicalScreenWidth"), intAttribute(screen, "logicalScreenHeight"),
-            intAttribute(frame, "imageLeftPosition"), intAttribute(frame, "imageTopPosition")
-        };
-    }
-
-    private static Node child(Node parent, String name) throws IOException {
-        for (Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
-            if (name.equals(n.getNodeName())) {
-                return n;
-            }
-        }
-        throw new IOException("GIF metadata has no " + name);
-    }
-
-    private static int intAttribute(Node node, String name) {
-        return Integer.parseInt(((IIOMetadataNode) node).getAttribute(name));
     }
 
     private static void fill(byte[] rgb, int[] color) {

@@ -6,6 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import static io.vqrae.models.testing.ImageMutations.corruptHuffmanTable;
+import static io.vqrae.models.testing.ImageMutations.flipInChunk;
+import static io.vqrae.models.testing.ImageMutations.gifWithScreen;
+import static io.vqrae.models.testing.ImageMutations.head;
+import static io.vqrae.models.testing.ImageMutations.indexOf;
+import static io.vqrae.models.testing.ImageMutations.isoBmff;
+import static io.vqrae.models.testing.ImageMutations.jpegWithSize;
+import static io.vqrae.models.testing.ImageMutations.pngHeaderOnly;
+import static io.vqrae.models.testing.ImageMutations.solidPng;
+import static io.vqrae.models.testing.ImageMutations.webpWithCanvas;
+
+import io.vqrae.models.testing.ImageMutations;
 import io.vqrae.models.testing.TestPaths;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
@@ -168,6 +180,7 @@ class DecodeRobustnessTest {
                 Named.of("PNG 100000x100000 RGBA", () -> pngHeaderOnly(100_000, 100_000, 8, 6)),
                 Named.of("JPEG 60000x60000", () -> jpegWithSize(file("flower_small.q85_420_non_interleaved.jpg"), 60_000, 60_000)),
                 Named.of("GIF screen 65535x65535", () -> gifWithScreen(file("traffic_light.gif"), 65_535, 65_535)),
+                Named.of("BMP 65000x65000", () -> ImageMutations.bmpHeader(65_000, 65_000, 24, 0, 0)),
                 Named.of("WebP canvas 16384x16384", () -> webpWithCanvas(file("derived_animated.webp"), 16_384, 16_384)));
     }
 
@@ -175,15 +188,39 @@ class DecodeRobustnessTest {
     @MethodSource("bombs")
     void refusesBombsFromTheHeaderWithoutAllocatingPixels(Supplier<byte[]> input) {
         byte[] bomb = input.get();
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long threadId = Thread.currentThread().getId();
-        long before = threads.getThreadAllocatedBytes(threadId);
-        ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> DECODER.decode(bomb));
-        long allocated = threads.getThreadAllocatedBytes(threadId) - before;
+        ImageDecodeException[] failure = new ImageDecodeException[1];
+        long allocated = allocatedBy(() -> failure[0] = assertThrows(ImageDecodeException.class, () -> DECODER.decode(bomb)));
+        ImageDecodeException e = failure[0];
         assertEquals(DecodeFailure.TOO_MANY_PIXELS, e.reason());
         // The smallest of these would take 3.6 GB decoded; a few MB is the reader and the input stream.
         System.out.printf("bomb %s: refused after allocating %d KiB%n", e.getMessage(), allocated >> 10);
         assertTrue(allocated < 8 << 20, "allocated " + allocated + " bytes");
+    }
+
+    /** The JDK's BMP reader allocated the header's image size for an embedded JPEG/PNG (2 GiB here) before reading it. */
+    @Test
+    void bmpWithEmbeddedJpegDeclaringTwoGib_refusedWithoutAllocatingIt() {
+        for (int compression : new int[] {4, 5}) {
+            byte[] bmp = ImageMutations.bmpHeader(1, 1, 24, compression, Integer.MAX_VALUE - 64);
+            ImageDecodeException[] failure = new ImageDecodeException[1];
+            long allocated = allocatedBy(() -> failure[0] = assertThrows(ImageDecodeException.class, () -> DECODER.decode(bmp)));
+            assertEquals(DecodeFailure.UNSUPPORTED_FORMAT, failure[0].reason(), failure[0].getMessage());
+            assertTrue(allocated < 8 << 20, "allocated " + allocated + " bytes");
+        }
+    }
+
+    /**
+     * The JDK 17 GIF reader copied a comment's bytes so far for each of its 255-byte sub-blocks (8 GB allocated
+     * for this 1 MB comment); the decoder hands it the first frame without its extensions.
+     */
+    @Test
+    void gifWithOneMegabyteComment_decodesTheFirstFrameWithoutCopyingTheComment() throws Exception {
+        byte[] gif = file("traffic_light.gif");
+        byte[] commented = ImageMutations.gifWithComment(gif, 1 << 20);
+        DecodedImage[] decoded = new DecodedImage[1];
+        long allocated = allocatedBy(() -> decoded[0] = DECODER.decode(commented));
+        assertArrayEquals(DECODER.decode(gif).rgb(), decoded[0].rgb());
+        assertTrue(allocated < 32 << 20, "allocated " + allocated + " bytes");
     }
 
     /**
@@ -302,17 +339,7 @@ class DecodeRobustnessTest {
         return b;
     }
 
-    private static byte[] head(byte[] data, double fraction) {
-        return Arrays.copyOf(data, (int) (data.length * fraction));
-    }
 
-    /** Overwrites the class/id and code lengths of the first DHT segment with 0xFF: an invalid table. */
-    private static byte[] corruptHuffmanTable(byte[] jpeg) {
-        byte[] out = jpeg.clone();
-        int dht = indexOf(out, new byte[] {(byte) 0xff, (byte) 0xc4}, 2);
-        Arrays.fill(out, dht + 4, dht + 21, (byte) 0xff);
-        return out;
-    }
 
     /** Sets the RIFF size to the (shortened) payload, so only the VP8 chunk inside is short. */
     private static byte[] riffSizeMatched(byte[] webp) {
@@ -321,22 +348,7 @@ class DecodeRobustnessTest {
         return out;
     }
 
-    /** Sets the VP8X canvas (stored as size - 1 in 24-bit little-endian fields at offsets 24 and 27). */
-    private static byte[] webpWithCanvas(byte[] webp, int width, int height) {
-        byte[] out = webp.clone();
-        assertEquals("VP8X", new String(out, 12, 4, StandardCharsets.US_ASCII));
-        for (int i = 0; i < 3; i++) {
-            out[24 + i] = (byte) ((width - 1) >> (8 * i));
-            out[27 + i] = (byte) ((height - 1) >> (8 * i));
-        }
-        return out;
-    }
 
-    /** The start of an ISO BMFF image file (AVIF, HEIC): an {@code ftyp} box with {@code brand}. */
-    private static byte[] isoBmff(String brand) {
-        byte[] box = ("\0\0\0\u0018ftyp" + brand + "\0\0\0\0mif1" + brand).getBytes(StandardCharsets.ISO_8859_1);
-        return Arrays.copyOf(box, 512);
-    }
 
     private static byte[] extraneousBytesBeforeEoi(byte[] jpeg) {
         byte[] out = new byte[jpeg.length + 2];
@@ -355,87 +367,27 @@ class DecodeRobustnessTest {
         return out;
     }
 
-    private static byte[] jpegWithSize(byte[] jpeg, int width, int height) {
-        byte[] out = jpeg.clone();
-        int sof = indexOf(out, new byte[] {(byte) 0xff, (byte) 0xc0}, 2);
-        ByteBuffer.wrap(out, sof + 5, 4).putShort((short) height).putShort((short) width);
-        return out;
-    }
 
-    private static byte[] gifWithScreen(byte[] gif, int width, int height) {
-        byte[] out = gif.clone();
-        out[6] = (byte) width;
-        out[7] = (byte) (width >> 8);
-        out[8] = (byte) height;
-        out[9] = (byte) (height >> 8);
-        return out;
-    }
 
-    /** Flips a byte inside the first chunk of {@code type}, leaving its stored CRC stale. */
-    private static byte[] flipInChunk(byte[] png, String type) {
-        byte[] out = png.clone();
-        int at = indexOf(out, type.getBytes(StandardCharsets.US_ASCII), 8);
-        out[at + 4 + 5] ^= 0x01;
-        return out;
-    }
 
-    /** A PNG with a valid-CRC IHDR, an empty zlib IDAT and IEND. */
-    private static byte[] pngHeaderOnly(int width, int height, int depth, int colorType) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
-        chunk(out, "IHDR", ByteBuffer.allocate(13).putInt(width).putInt(height)
-                .put((byte) depth).put((byte) colorType).put((byte) 0).put((byte) 0).put((byte) 0).array());
-        Deflater deflater = new Deflater();
-        deflater.finish();
-        byte[] idat = new byte[64];
-        int n = deflater.deflate(idat);
-        deflater.end();
-        chunk(out, "IDAT", Arrays.copyOf(idat, n));
-        chunk(out, "IEND", new byte[0]);
-        return out.toByteArray();
-    }
 
-    private static void chunk(ByteArrayOutputStream out, String type, byte[] body) {
-        byte[] t = type.getBytes(StandardCharsets.US_ASCII);
-        CRC32 crc = new CRC32();
-        crc.update(t);
-        crc.update(body);
-        out.writeBytes(ByteBuffer.allocate(4).putInt(body.length).array());
-        out.writeBytes(t);
-        out.writeBytes(body);
-        out.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
-    }
 
-    private static byte[] solidPng(int width, int height, int rgb) {
-        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        int[] row = new int[width];
-        Arrays.fill(row, rgb);
-        for (int y = 0; y < height; y++) {
-            img.setRGB(0, y, width, 1, row, 0, width);
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            ImageIO.write(img, "png", out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
-    }
 
-    private static int indexOf(byte[] data, byte[] needle, int from) {
-        outer:
-        for (int i = from; i <= data.length - needle.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (data[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        throw new IllegalArgumentException("marker not found");
-    }
 
     // ---- checks ----
+
+    /** Bytes this thread allocated while running {@code action} (HotSpot counts every allocation per thread). */
+    private static long allocatedBy(org.junit.jupiter.api.function.Executable action) {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long threadId = Thread.currentThread().getId();
+        long before = threads.getThreadAllocatedBytes(threadId);
+        try {
+            action.execute();
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        return threads.getThreadAllocatedBytes(threadId) - before;
+    }
 
     private static void assertPixel(DecodedImage img, int x, int y, int r, int g, int b) {
         int i = (y * img.width() + x) * 3;

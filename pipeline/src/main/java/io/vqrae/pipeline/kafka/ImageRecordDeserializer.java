@@ -6,6 +6,8 @@ import io.vqrae.schemas.ImageRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.io.DecoderFactory;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
@@ -18,6 +20,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  */
 public final class ImageRecordDeserializer implements KafkaRecordDeserializationSchema<InputImage> {
     private static final long serialVersionUID = 1L;
+    /** Avro single-object encoding: the marker bytes C3 01 and the writer schema's 8-byte fingerprint. */
+    private static final int SINGLE_OBJECT_HEADER = 10;
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<InputImage> out) {
@@ -29,6 +33,7 @@ public final class ImageRecordDeserializer implements KafkaRecordDeserialization
         }
         ImageRecord image;
         try {
+            checkDeclaredLengths(record.value());
             image = ImageRecord.getDecoder().decode(record.value());
         } catch (IOException | RuntimeException e) {
             // Avro's reader fails on garbage in more ways than AvroRuntimeException (for example an
@@ -43,6 +48,19 @@ public final class ImageRecordDeserializer implements KafkaRecordDeserialization
     @Override
     public TypeInformation<InputImage> getProducedType() {
         return TypeInformation.of(InputImage.class);
+    }
+
+    /**
+     * Walks the datum with Avro's skip methods, which compare every declared string, bytes and map length with the
+     * bytes that are left, before decoding it: the decoder allocates a field's declared length before reading it, so
+     * a 20-byte record declaring a 2 GB image would throw OutOfMemoryError here, fail the source, and fail it again
+     * on every replay of the record after the restart.
+     */
+    private static void checkDeclaredLengths(byte[] value) throws IOException {
+        if (value.length > SINGLE_OBJECT_HEADER) {
+            GenericDatumReader.skip(ImageRecord.getClassSchema(),
+                    DecoderFactory.get().binaryDecoder(value, SINGLE_OBJECT_HEADER, value.length - SINGLE_OBJECT_HEADER, null));
+        }
     }
 
     private static byte[] bytes(ByteBuffer buffer) {

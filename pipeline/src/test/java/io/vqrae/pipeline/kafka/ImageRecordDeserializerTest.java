@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.schemas.ImageRecord;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -69,6 +70,19 @@ class ImageRecordDeserializerTest {
             assertThat(input.payload()).isEqualTo(value);
             assertThat(input.unreadableReason()).startsWith("not an ImageRecord");
         }
+    }
+
+    @Test
+    void aRecordDeclaringAnImageLargerThanItselfIsUnreadableWithoutAllocatingTheDeclaredSize() {
+        // The header and id of VALID, then the image's length as a zig-zag varint: 2,146,435,072 bytes in a 20-byte record.
+        byte[] bomb = concat(Arrays.copyOf(VALID, 14), new byte[] {(byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0xff, 0x0f, 1, 2, 3});
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        InputImage input = deserialize(bomb);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(input.readable()).isFalse();
+        assertThat(input.unreadableReason()).startsWith("not an ImageRecord");
+        assertThat(allocated).as("bytes allocated").isLessThan(1 << 20);
     }
 
     private static InputImage deserialize(byte[] value) {
