@@ -51,6 +51,7 @@ import org.apache.kafka.common.resource.ResourcePattern;
 import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,6 +68,7 @@ import picocli.CommandLine;
  * <p>Every case runs through {@code vqrae run}, as a person would, on one shared MiniCluster (whose REST API
  * serves what Flink's web UI shows) and one shared broker.
  */
+@Tag("reliability")
 class KafkaSecurityTest {
     private static final Path MODEL_DIR = TestPaths.tinyModel();
     private static final int GOOD_IMAGES = 8;
