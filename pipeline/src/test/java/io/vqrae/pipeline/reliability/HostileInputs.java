@@ -16,6 +16,18 @@ import static io.vqrae.models.testing.ImageMutations.webpWithCanvas;
 
 import io.vqrae.models.testing.TestPaths;
 import io.vqrae.pipeline.demo.SampleImages;
+import io.vqrae.pipeline.config.JobConfig;
+import io.vqrae.pipeline.kafka.KafkaClients;
+import io.vqrae.pipeline.kafka.OutputReader;
+import io.vqrae.schemas.TokenRecord;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import io.vqrae.schemas.DeadLetterRecord;
 import io.vqrae.schemas.FailureStage;
 import io.vqrae.schemas.ImageRecord;
@@ -299,6 +311,38 @@ public final class HostileInputs {
 
     private static Outcome malformed() {
         return Outcome.dead(FailureStage.source, "malformed_record");
+    }
+
+    /** Produces every input as it is (key, value, headers) with a plain producer; returns the inputs by offset. */
+    static Map<Long, Input> send(JobConfig.Kafka kafka, List<Input> inputs) throws Exception {
+        Properties props = KafkaClients.properties(kafka);
+        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(64 << 20));
+        Map<Long, Input> byOffset = new LinkedHashMap<>();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (Input input : inputs) {
+                long offset = producer.send(new ProducerRecord<>(kafka.topics().input(), 0, input.key(), input.value(), input.headers()))
+                        .get().offset();
+                byOffset.put(offset, input);
+            }
+        }
+        return byOffset;
+    }
+
+    /**
+     * What became of each input offset in the committed outputs: {@code tokenized}, {@code STAGE/reason}, or
+     * several joined by {@code " + "} (a duplicate).
+     */
+    static Map<Long, String> outcomesByOffset(OutputReader.Outputs out) {
+        Map<Long, List<String>> outcomes = new TreeMap<>();
+        for (TokenRecord t : out.tokens()) {
+            outcomes.computeIfAbsent(t.getSourceOffset(), o -> new ArrayList<>()).add("tokenized");
+        }
+        for (DeadLetterRecord d : out.deadLetters()) {
+            outcomes.computeIfAbsent(d.getSourceOffset(), o -> new ArrayList<>()).add(d.getStage() + "/" + d.getReason());
+        }
+        Map<Long, String> joined = new TreeMap<>();
+        outcomes.forEach((offset, list) -> joined.put(offset, String.join(" + ", list)));
+        return joined;
     }
 
     static byte[] imageRecord(String id, byte[] image) {

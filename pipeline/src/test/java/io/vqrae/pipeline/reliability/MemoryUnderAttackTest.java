@@ -8,12 +8,9 @@ import io.vqrae.models.testing.TestPaths;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.embedded.EmbeddedKafka;
 import io.vqrae.pipeline.job.JobPlan;
-import io.vqrae.pipeline.kafka.KafkaClients;
 import io.vqrae.pipeline.kafka.OutputReader;
 import io.vqrae.pipeline.reliability.HostileInputs.Input;
 import io.vqrae.pipeline.testing.ReliabilitySection;
-import io.vqrae.schemas.DeadLetterRecord;
-import io.vqrae.schemas.TokenRecord;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,13 +18,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,7 +50,7 @@ class MemoryUnderAttackTest {
             settings.put("limits.max-image-bytes", Integer.toString(HostileInputs.ATTACK_MAX_IMAGE_BYTES));
             JobConfig config = JobConfig.fromMap(settings);
             JobPlan.resolve(config, "memory-under-attack"); // creates the topics, sized for the inputs
-            Map<Long, Input> byOffset = send(config.kafka(), bombs);
+            Map<Long, Input> byOffset = HostileInputs.send(config.kafka(), bombs);
 
             Path report = dir.resolve("attacked-job.json");
             int exit = runChild(report, settings, dir.resolve("attacked-job.log"));
@@ -66,19 +58,13 @@ class MemoryUnderAttackTest {
             JsonNode seen = new ObjectMapper().readTree(report.toFile());
 
             OutputReader.Outputs out = OutputReader.readCommitted(config.kafka(), Duration.ofMinutes(1));
-            Map<Long, List<String>> outcomes = new TreeMap<>();
-            for (TokenRecord t : out.tokens()) {
-                outcomes.computeIfAbsent(t.getSourceOffset(), o -> new ArrayList<>()).add("tokenized");
-            }
-            for (DeadLetterRecord d : out.deadLetters()) {
-                outcomes.computeIfAbsent(d.getSourceOffset(), o -> new ArrayList<>()).add(d.getStage() + "/" + d.getReason());
-            }
+            Map<Long, String> outcomes = HostileInputs.outcomesByOffset(out);
             Map<String, String> expected = new LinkedHashMap<>();
             Map<String, String> actual = new LinkedHashMap<>();
             Map<String, int[]> byKind = new TreeMap<>();
             byOffset.forEach((offset, bomb) -> {
                 expected.put(bomb.name(), bomb.expected().toString());
-                String outcome = String.join(" + ", outcomes.getOrDefault(offset, List.of("nothing")));
+                String outcome = outcomes.getOrDefault(offset, "nothing");
                 actual.put(bomb.name(), outcome);
                 int[] counts = byKind.computeIfAbsent(bomb.category() + "\u0000" + bomb.expected() + "\u0000" + outcome, k -> new int[1]);
                 counts[0]++;
@@ -108,18 +94,6 @@ class MemoryUnderAttackTest {
             throw new AssertionError("The job JVM did not finish within 10 minutes; its log: " + log);
         }
         return child.exitValue();
-    }
-
-    private static Map<Long, Input> send(JobConfig.Kafka kafka, List<Input> inputs) throws Exception {
-        Properties props = KafkaClients.properties(kafka);
-        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(64 << 20));
-        Map<Long, Input> byOffset = new LinkedHashMap<>();
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
-            for (Input input : inputs) {
-                byOffset.put(producer.send(new ProducerRecord<>(kafka.topics().input(), 0, input.key(), input.value())).get().offset(), input);
-            }
-        }
-        return byOffset;
     }
 
     private static ReliabilitySection section(JsonNode seen, Map<String, int[]> byKind, int tokenized, int dead) {
