@@ -35,8 +35,11 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  */
 public final class ImageDecoder {
 
-    /** The largest {@link Builder#maxPixels(long)} possible: the decoded RGB image is one Java array. */
-    public static final long MAX_PIXELS_LIMIT = Integer.MAX_VALUE / 3;
+    /**
+     * The largest {@link Builder#maxPixels(long)} possible: a decoded image is one Java array, and the widest one
+     * a decoder fills is RGBA (libwebp's output, 4 bytes a pixel), so {@code width * height * 4} stays an int.
+     */
+    public static final long MAX_PIXELS_LIMIT = Integer.MAX_VALUE / 4;
 
     /**
      * Default {@link Builder#maxPixels(long)}, 64 Mi pixels (8192 x 8192): the one default of the

@@ -197,6 +197,16 @@ class DecodeRobustnessTest {
         assertTrue(allocated < 8 << 20, "allocated " + allocated + " bytes");
     }
 
+    /** At the largest pixel limit, a canvas whose RGBA buffer would not fit one array is a limit refusal, not an int overflow. */
+    @Test
+    void aWebPCanvasBeyondTheLargestLimitIsTooManyPixelsAtThatLimit() {
+        ImageDecoder widest = ImageDecoder.builder().maxPixels(ImageDecoder.MAX_PIXELS_LIMIT).build();
+        byte[] canvas = webpWithCanvas(file("derived_animated.webp"), 24_000, 24_000);
+
+        ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> widest.decode(canvas));
+        assertEquals(DecodeFailure.TOO_MANY_PIXELS, e.reason(), e::getMessage);
+    }
+
     /** The JDK's BMP reader allocated the header's image size for an embedded JPEG/PNG (2 GiB here) before reading it. */
     @Test
     void bmpWithEmbeddedJpegDeclaringTwoGib_refusedWithoutAllocatingIt() {
