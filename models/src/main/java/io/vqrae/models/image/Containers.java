@@ -342,6 +342,61 @@ final class Containers {
         return out;
     }
 
+    /**
+     * Width x height as the header of an image in {@code format} declares it (a GIF's logical screen), read
+     * without decoding anything; 0 when the header is too short or malformed to say, which decoding then reports.
+     * WebP is {@link LibWebp}'s.
+     */
+    static long declaredPixels(ImageFormat format, byte[] d) {
+        return switch (format) {
+            case PNG -> d.length >= 24 && d[12] == 'I' && d[13] == 'H' && d[14] == 'D' && d[15] == 'R' ? u32(d, 16) * u32(d, 20) : 0;
+            case GIF -> d.length >= 10 ? (long) le16(d, 6) * le16(d, 8) : 0;
+            case BMP -> bmpPixels(d);
+            case JPEG -> jpegFramePixels(d);
+            case WEBP -> throw new IllegalArgumentException("WebP headers are libwebp's to read");
+        };
+    }
+
+    private static long bmpPixels(byte[] d) {
+        if (d.length < 26) {
+            return 0;
+        }
+        if (le32(d, 14) == 12) { // BITMAPCOREHEADER: 16-bit sizes
+            return (long) le16(d, 18) * le16(d, 20);
+        }
+        return Math.abs((long) (int) le32(d, 18)) * Math.abs((long) (int) le32(d, 22));
+    }
+
+    /** The frame size of the first SOFn segment, walking marker segments as {@link #jpegHeader} does. */
+    private static long jpegFramePixels(byte[] d) {
+        int pos = 2;
+        while (pos + 4 <= d.length && (d[pos] & 0xff) == 0xff) {
+            int marker = d[pos + 1] & 0xff;
+            if (marker == 0xff) {
+                pos++;
+                continue;
+            }
+            if (marker == 0xda || marker == 0xd9) {
+                return 0;
+            }
+            if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+                pos += 2;
+                continue;
+            }
+            boolean frame = marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
+            if (frame) {
+                if (pos + 9 > d.length) {
+                    return 0;
+                }
+                long height = ((d[pos + 5] & 0xff) << 8) | (d[pos + 6] & 0xff);
+                long width = ((d[pos + 7] & 0xff) << 8) | (d[pos + 8] & 0xff);
+                return width * height;
+            }
+            pos += 2 + (((d[pos + 2] & 0xff) << 8) | (d[pos + 3] & 0xff));
+        }
+        return 0;
+    }
+
     private static int le16(byte[] d, int pos) {
         return (d[pos] & 0xff) | ((d[pos + 1] & 0xff) << 8);
     }

@@ -73,6 +73,19 @@ public final class ImageDecoder {
     }
 
     /**
+     * Width x height as {@code data}'s header declares it, read without decoding (a GIF's logical screen, a WebP
+     * animation's canvas): what a decode of it will allocate for, so a caller can budget memory before it
+     * decodes. 0 when the format is not supported or the header cannot say; {@link #decode} then reports why.
+     */
+    public static long declaredPixels(byte[] data) {
+        ImageFormat format = ImageFormat.sniff(data);
+        if (format == null) {
+            return 0;
+        }
+        return format == ImageFormat.WEBP ? LibWebp.declaredPixels(data) : Containers.declaredPixels(format, data);
+    }
+
+    /**
      * Decodes one payload.
      *
      * @throws ImageDecodeException for any input that is not a decodable image within the limits

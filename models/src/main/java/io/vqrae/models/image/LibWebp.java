@@ -45,6 +45,12 @@ final class LibWebp {
     record Canvas(int width, int height, boolean alpha, byte[] rgba) {}
 
     /** Decodes, checking the header's canvas size against {@code maxPixels} before anything is allocated for pixels. */
+    /** Width x height (an animation's canvas) as the header declares it; 0 when libwebp cannot read the header. */
+    static long declaredPixels(byte[] webp) {
+        int[] features = new int[FEATURES_INTS];
+        return WebPGetFeaturesInternal(webp, webp.length, features, DECODER_ABI_VERSION) == 0 ? (long) features[0] * features[1] : 0;
+    }
+
     static Canvas decode(byte[] webp, long maxPixels) throws ImageDecodeException {
         int[] features = new int[FEATURES_INTS];
         int status = WebPGetFeaturesInternal(webp, webp.length, features, DECODER_ABI_VERSION);

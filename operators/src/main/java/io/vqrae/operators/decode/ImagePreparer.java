@@ -1,5 +1,6 @@
 package io.vqrae.operators.decode;
 
+import io.vqrae.models.image.DecodeFailure;
 import io.vqrae.models.image.DecodedImage;
 import io.vqrae.models.image.ImageDecodeException;
 import io.vqrae.models.image.ImageDecoder;
@@ -37,13 +38,22 @@ public final class ImagePreparer {
     public static final String DECODER_ERROR = "decoder_error";
 
     private final InputLimits limits;
+    private final DecodeMemory memory;
     private final ImageDecoder decoder;
     private final Preprocessor preprocessor;
     private final MessageDigest sha256;
 
-    /** Decodes for {@code manifest}'s model (its preprocessing and alpha background) within {@code limits}. */
+    /**
+     * Decodes for {@code manifest}'s model (its preprocessing and alpha background) within {@code limits}, holding
+     * at most what this JVM's {@link DecodeMemory#shared() decode memory} allows together with other decodes.
+     */
     public ImagePreparer(ModelManifest manifest, InputLimits limits) {
+        this(manifest, limits, DecodeMemory.shared());
+    }
+
+    ImagePreparer(ModelManifest manifest, InputLimits limits, DecodeMemory memory) {
         this.limits = Objects.requireNonNull(limits, "limits");
+        this.memory = Objects.requireNonNull(memory, "memory");
         this.decoder = manifest.imageDecoder()
                 .maxPixels(limits.maxPixels())
                 .maxInputBytes(limits.maxImageBytes())
@@ -78,11 +88,21 @@ public final class ImagePreparer {
         if (!input.readable()) {
             return reject(input, FailureStage.source, MALFORMED_RECORD, input.unreadableReason());
         }
-        long start = System.nanoTime();
+        // Over the pixel limit, the decoder refuses it from the header with nothing to reserve.
+        long pixels = ImageDecoder.declaredPixels(input.payload());
+        long reserved = pixels <= limits.maxPixels() ? pixels : 0;
+        if (!memory.fits(reserved)) {
+            return reject(input, FailureStage.decode, DecodeFailure.TOO_MANY_PIXELS.code(), pixels + " pixels need about "
+                    + (DecodeMemory.cost(pixels) >> 20) + " MiB to decode, more than the " + (memory.capacityBytes() >> 20)
+                    + " MiB this JVM lets decodes hold (" + (int) (DecodeMemory.HEAP_SHARE * 100) + "% of its heap): give the"
+                    + " TaskManager more task heap or lower limits.max-pixels");
+        }
+        long start;
         DecodedImage image;
         long decoded;
         byte[] chw;
-        try {
+        try (DecodeMemory.Reservation held = memory.reserve(reserved)) {
+            start = System.nanoTime(); // waiting for memory is not decoding
             image = decoder.decode(input.payload());
             decoded = System.nanoTime();
             chw = preprocessor.toChw(image);

@@ -15,13 +15,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.imageio.ImageIO;
 
 /**
  * How much heap concurrent decodes of images at the default pixel limit take: THREADS threads each prepare
  * (decode and preprocess, as the job's decode stage does) an 8192x8191 image, just under the default 64 Mi
  * pixels, ROUNDS times. Run it in a JVM with the heap under test and {@code -XX:+ExitOnOutOfMemoryError}; it
- * prints the heap pools' summed peak and VmHWM, or the JVM ends on the first OutOfMemoryError. The numbers in
+ * prints how many were prepared and refused (and why), the heap pools' summed peak and VmHWM, or the JVM ends on
+ * the first OutOfMemoryError. The numbers in
  * docs/pipeline.md ("Heap for decoding") come from it:
  *
  * <pre>
@@ -40,13 +43,19 @@ public final class DecodeHeapProbe {
         byte[] image = largestDefaultImage(format);
         System.out.printf("%s: %d KiB encoded%n", format, image.length >> 10);
         ModelManifest manifest = TestPaths.tinyManifest();
-        ImagePreparer preparer = new ImagePreparer(manifest, InputLimits.DEFAULT);
         List<Thread> workers = new ArrayList<>();
+        AtomicInteger prepared = new AtomicInteger();
+        List<String> refused = new CopyOnWriteArrayList<>();
         for (int t = 0; t < threads; t++) {
+            // One preparer per thread, as each decode subtask has its own.
+            ImagePreparer preparer = new ImagePreparer(manifest, InputLimits.DEFAULT);
             Thread worker = new Thread(() -> {
                 for (int round = 0; round < rounds; round++) {
-                    if (!(preparer.prepare(InputImage.of("probe", image, Origin.of("probe", 0, round))) instanceof ImagePreparer.Prepared)) {
-                        throw new IllegalStateException("the probe image was refused");
+                    ImagePreparer.Outcome outcome = preparer.prepare(InputImage.of("probe", image, Origin.of("probe", 0, round)));
+                    if (outcome instanceof ImagePreparer.Rejected rejected) {
+                        refused.add(rejected.rejection().reason() + ": " + rejected.rejection().message());
+                    } else {
+                        prepared.incrementAndGet();
                     }
                 }
             });
@@ -61,8 +70,10 @@ public final class DecodeHeapProbe {
             peak += pool.getType() == MemoryType.HEAP ? pool.getPeakUsage().getUsed() : 0;
         }
         String hwm = Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("VmHWM")).findFirst().orElse("");
-        System.out.printf("%s (%d KiB), %d threads, -Xmx %d MiB: heap peak (sum of the pools' peaks) %d MiB, %s%n", format,
-                image.length >> 10, threads, Runtime.getRuntime().maxMemory() >> 20, peak >> 20, hwm.replaceAll("\\s+", " "));
+        System.out.printf("%s (%d KiB), %d threads, -Xmx %d MiB: %d prepared, %d refused, heap peak (sum of the pools' peaks) %d MiB, %s%n",
+                format, image.length >> 10, threads, Runtime.getRuntime().maxMemory() >> 20, prepared.get(), refused.size(), peak >> 20,
+                hwm.replaceAll("\\s+", " "));
+        refused.stream().distinct().forEach(reason -> System.out.println("  refused: " + reason));
     }
 
     /** A smooth gradient of 8192x8191 pixels (64 Mi minus one row) in {@code format}, a few MB encoded. */
