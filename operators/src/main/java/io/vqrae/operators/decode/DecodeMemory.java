@@ -68,7 +68,7 @@ public final class DecodeMemory {
         return new Reservation(permits);
     }
 
-    /** Decodes waiting for memory now (for tests and metrics). */
+    /** Decodes waiting for memory now. */
     public int waiting() {
         return available.getQueueLength();
     }
