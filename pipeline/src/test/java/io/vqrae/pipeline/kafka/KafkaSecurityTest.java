@@ -236,6 +236,24 @@ class KafkaSecurityTest {
     }
 
     @Test
+    void creatingAMissingTopicWithoutCreateFailsAtStartNamingIt(@TempDir Path dir) throws Exception {
+        // The least-privilege principal holds no CREATE: with kafka.create-topics it cannot make a topic that is missing.
+        String missingTopic = "sec.features-not-created";
+        Run run = run(dir, JOB_USER, PASSWORDS.get(JOB_USER), MODEL_DIR, "secured-no-create", Map.of("create-topics", true,
+                "topics", Map.of("input", TOPICS.input(), "tokens", TOPICS.tokens(), "features", missingTopic, "dead-letter", TOPICS.deadLetter())));
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).isEqualTo("vqrae: Kafka at " + kafka.bootstrapServers() + " denies User:" + JOB_USER
+                + " (SASL_SSL, SCRAM-SHA-512) what the job needs: CREATE on topic " + missingTopic + " (kafka.create-topics)"
+                + ". docs/pipeline.md \"Kafka ACLs\" lists every grant." + System.lineSeparator());
+        try (Admin admin = Admin.create(adminClientProperties())) {
+            assertThat(admin.listTopics().names().get()).doesNotContain(missingTopic);
+        }
+        row(16, "create-topics without CREATE, a topic missing", "fails at start, names it", "exit 1 before submission",
+                run.seconds(), run.err().strip());
+    }
+
+    @Test
     void aWrongPasswordFailsAtOnceWithAnAuthenticationError(@TempDir Path dir) throws Exception {
         Run run = run(dir, JOB_USER, WRONG_PASSWORD, MODEL_DIR, "secured-wrong-password");
 
@@ -296,6 +314,12 @@ class KafkaSecurityTest {
      * stdout and stderr, is returned.
      */
     private static Run run(Path dir, String user, String password, Path model, String jobName) throws Exception {
+        return run(dir, user, password, model, jobName, Map.of());
+    }
+
+    /** As {@link #run(Path, String, String, Path, String)}, with {@code kafkaOverrides} over the run's kafka section. */
+    private static Run run(Path dir, String user, String password, Path model, String jobName, Map<String, Object> kafkaOverrides)
+            throws Exception {
         Map<String, Object> kafkaSettings = new LinkedHashMap<>();
         kafkaSettings.put("bootstrap-servers", kafka.bootstrapServers());
         kafkaSettings.put("topics", Map.of("input", TOPICS.input(), "tokens", TOPICS.tokens(), "features", TOPICS.features(),
@@ -303,6 +327,7 @@ class KafkaSecurityTest {
         kafkaSettings.put("group-id", GROUP);
         kafkaSettings.put("transactional-id-prefix", TRANSACTIONAL_ID_PREFIX);
         kafkaSettings.put("create-topics", false);
+        kafkaSettings.putAll(kafkaOverrides);
         kafkaSettings.put("bounded", true);
         kafkaSettings.put("starting-offsets", "earliest");
         kafkaSettings.put("properties", kafka.clientProperties(user, password));
