@@ -233,8 +233,9 @@ final class Containers {
      *
      * @param exif the TIFF structure of the first APP1 "Exif" segment (the one Pillow reads), or {@code null}
      * @param cutBeforeScan whether the data ends before the first scan: inside a segment or between two
+     * @param framePixels width x height of the first frame header (SOFn) segment, 0 before one is complete
      */
-    record JpegHeader(byte[] exif, boolean cutBeforeScan) {}
+    record JpegHeader(byte[] exif, boolean cutBeforeScan, long framePixels) {}
 
     /**
      * Walks the JPEG marker segments up to the first scan (or EOI). A malformed marker sequence ends the walk
@@ -243,10 +244,11 @@ final class Containers {
     static JpegHeader jpegHeader(byte[] d) {
         byte[] exifHeader = ImageFormat.ascii("Exif\0\0");
         byte[] exif = null;
+        long framePixels = 0;
         int pos = 2;
         while (pos + 4 <= d.length) {
             if ((d[pos] & 0xff) != 0xff) {
-                return new JpegHeader(exif, false);
+                return new JpegHeader(exif, false, framePixels);
             }
             int marker = d[pos + 1] & 0xff;
             if (marker == 0xff) { // fill byte
@@ -254,7 +256,7 @@ final class Containers {
                 continue;
             }
             if (marker == 0xda || marker == 0xd9) {
-                return new JpegHeader(exif, false);
+                return new JpegHeader(exif, false, framePixels);
             }
             if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { // markers without a length
                 pos += 2;
@@ -263,18 +265,24 @@ final class Containers {
             int length = ((d[pos + 2] & 0xff) << 8) | (d[pos + 3] & 0xff);
             int end = pos + 2 + length;
             if (length < 2) {
-                return new JpegHeader(exif, false);
+                return new JpegHeader(exif, false, framePixels);
             }
             if (end > d.length) {
-                return new JpegHeader(exif, true);
+                return new JpegHeader(exif, true, framePixels);
             }
             if (exif == null && marker == 0xe1 && ImageFormat.startsWith(d, pos + 4, exifHeader)
                     && pos + 4 + exifHeader.length <= end) {
                 exif = Arrays.copyOfRange(d, pos + 4 + exifHeader.length, end);
             }
+            boolean frame = marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
+            if (framePixels == 0 && frame && length >= 7) {
+                long height = ((d[pos + 5] & 0xff) << 8) | (d[pos + 6] & 0xff);
+                long width = ((d[pos + 7] & 0xff) << 8) | (d[pos + 8] & 0xff);
+                framePixels = width * height;
+            }
             pos = end;
         }
-        return new JpegHeader(exif, true);
+        return new JpegHeader(exif, true, framePixels);
     }
 
     /**
@@ -352,7 +360,7 @@ final class Containers {
             case PNG -> d.length >= 24 && d[12] == 'I' && d[13] == 'H' && d[14] == 'D' && d[15] == 'R' ? u32(d, 16) * u32(d, 20) : 0;
             case GIF -> d.length >= 10 ? (long) le16(d, 6) * le16(d, 8) : 0;
             case BMP -> bmpPixels(d);
-            case JPEG -> jpegFramePixels(d);
+            case JPEG -> jpegHeader(d).framePixels();
             case WEBP -> throw new IllegalArgumentException("WebP headers are libwebp's to read");
         };
     }
@@ -365,36 +373,6 @@ final class Containers {
             return (long) le16(d, 18) * le16(d, 20);
         }
         return Math.abs((long) (int) le32(d, 18)) * Math.abs((long) (int) le32(d, 22));
-    }
-
-    /** The frame size of the first SOFn segment, walking marker segments as {@link #jpegHeader} does. */
-    private static long jpegFramePixels(byte[] d) {
-        int pos = 2;
-        while (pos + 4 <= d.length && (d[pos] & 0xff) == 0xff) {
-            int marker = d[pos + 1] & 0xff;
-            if (marker == 0xff) {
-                pos++;
-                continue;
-            }
-            if (marker == 0xda || marker == 0xd9) {
-                return 0;
-            }
-            if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-                pos += 2;
-                continue;
-            }
-            boolean frame = marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
-            if (frame) {
-                if (pos + 9 > d.length) {
-                    return 0;
-                }
-                long height = ((d[pos + 5] & 0xff) << 8) | (d[pos + 6] & 0xff);
-                long width = ((d[pos + 7] & 0xff) << 8) | (d[pos + 8] & 0xff);
-                return width * height;
-            }
-            pos += 2 + (((d[pos + 2] & 0xff) << 8) | (d[pos + 3] & 0xff));
-        }
-        return 0;
     }
 
     private static int le16(byte[] d, int pos) {
