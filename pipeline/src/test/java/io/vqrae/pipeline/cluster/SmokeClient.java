@@ -74,15 +74,9 @@ public final class SmokeClient {
     }
 
     /** Writes the samples as one img2dataset-style shard (KEY.EXT + KEY.json) and lists each key as good or broken. */
-    static int shard(int samples, Path shard, Path idsFile) throws IOException {
-        Path dir = Files.createTempDirectory("smoke-images-");
-        List<String> lines = new ArrayList<>();
-        try {
-            SampleImages.write(dir, samples);
-            List<Path> files;
-            try (Stream<Path> list = Files.list(dir)) {
-                files = list.sorted().toList();
-            }
+    static int shard(int samples, Path shard, Path idsFile) throws Exception {
+        List<String> lines = withSampleImages(samples, files -> {
+            List<String> written = new ArrayList<>();
             try (TarShard tar = TarShard.create(shard)) {
                 int index = 0;
                 for (Path file : files) {
@@ -90,12 +84,11 @@ public final class SmokeClient {
                     String key = String.format("%09d", index++);
                     tar.put(key + name.substring(name.lastIndexOf('.')), Files.readAllBytes(file));
                     tar.put(key + ".json", ("{\"file\": \"" + name + "\"}").getBytes(StandardCharsets.UTF_8));
-                    lines.add((SampleImages.isBroken(name) ? BROKEN : GOOD) + " " + key);
+                    written.add((SampleImages.isBroken(name) ? BROKEN : GOOD) + " " + key);
                 }
             }
-        } finally {
-            FileUtils.deleteDirectory(dir.toFile());
-        }
+            return written;
+        });
         Files.write(idsFile, lines);
         return lines.size();
     }
@@ -175,19 +168,17 @@ public final class SmokeClient {
      */
     static void stream(JobConfig config, int images, double rate, Path idsFile) throws Exception {
         JobPlan.resolve(config, "smoke");
-        Path dir = Files.createTempDirectory("smoke-images-");
-        try {
-            SampleImages.write(dir, 40);
+        withSampleImages(40, files -> {
             List<Path> scenes = new ArrayList<>();
             List<Path> brokenFiles = new ArrayList<>();
-            try (Stream<Path> files = Files.list(dir)) {
-                files.sorted().forEach(file -> (SampleImages.isBroken(file.getFileName().toString()) ? brokenFiles : scenes).add(file));
-            }
+            files.forEach(file -> (SampleImages.isBroken(file.getFileName().toString()) ? brokenFiles : scenes).add(file));
+            List<String> ids = new ArrayList<>();
             List<String> lines = new ArrayList<>();
             List<Path> sources = new ArrayList<>();
             for (int i = 0; i < images; i++) {
                 boolean broken = i % 20 == 19;
-                lines.add((broken ? BROKEN : GOOD) + " " + String.format("img-%06d", i));
+                ids.add(String.format("img-%06d", i));
+                lines.add((broken ? BROKEN : GOOD) + " " + ids.get(i));
                 sources.add(broken ? brokenFiles.get(i / 20 % brokenFiles.size()) : scenes.get(i % scenes.size()));
             }
             Path partial = idsFile.resolveSibling(idsFile.getFileName() + ".partial");
@@ -196,39 +187,55 @@ public final class SmokeClient {
             long start = System.nanoTime();
             try (InputWriter writer = new InputWriter(config.kafka())) {
                 for (int i = 0; i < images; i++) {
-                    long due = start + (long) (i * 1e9 / rate);
-                    long wait = due - System.nanoTime();
+                    long wait = start + (long) (i * 1e9 / rate) - System.nanoTime();
                     if (wait > 0) {
                         Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
                     }
                     Path source = sources.get(i);
-                    writer.sendAsync(lines.get(i).split(" ", 2)[1], Files.readAllBytes(source), source.toUri().toString());
+                    writer.sendAsync(ids.get(i), Files.readAllBytes(source), source.toUri().toString());
                 }
             }
-        } finally {
-            FileUtils.deleteDirectory(dir.toFile());
-        }
+            return null;
+        });
     }
 
     /** Creates the topics as the job would, writes the samples, and lists each id as good or broken. */
     static int produce(JobConfig config, int samples, Path idsFile) throws Exception {
         JobPlan.resolve(config, "smoke");
-        Path dir = Files.createTempDirectory("smoke-images-");
-        List<String> lines = new ArrayList<>();
-        try {
-            SampleImages.write(dir, samples);
-            try (InputWriter writer = new InputWriter(config.kafka()); Stream<Path> files = Files.list(dir)) {
-                for (Path file : files.sorted().toList()) {
+        List<String> lines = withSampleImages(samples, files -> {
+            List<String> written = new ArrayList<>();
+            try (InputWriter writer = new InputWriter(config.kafka())) {
+                for (Path file : files) {
                     String id = file.getFileName().toString();
                     writer.send(id, Files.readAllBytes(file), file.toUri().toString());
-                    lines.add((SampleImages.isBroken(id) ? BROKEN : GOOD) + " " + id);
+                    written.add((SampleImages.isBroken(id) ? BROKEN : GOOD) + " " + id);
                 }
             }
+            return written;
+        });
+        Files.write(idsFile, lines);
+        return lines.size();
+    }
+
+    /** What is done with the sample files, sorted by name, while they exist. */
+    @FunctionalInterface
+    private interface SampleFiles<T> {
+        T use(List<Path> files) throws Exception;
+    }
+
+    /** Writes {@code good} scenes and the broken files to a temporary folder, hands them to {@code action}, deletes them. */
+    private static <T> T withSampleImages(int good, SampleFiles<T> action) throws Exception {
+        Path dir = Files.createTempDirectory("smoke-images-");
+        try {
+            SampleImages.write(dir, good);
+            List<Path> files;
+            try (Stream<Path> list = Files.list(dir)) {
+                files = list.sorted().toList();
+            }
+            return action.use(files);
         } finally {
             FileUtils.deleteDirectory(dir.toFile());
         }
-        Files.write(idsFile, lines);
-        return lines.size();
     }
 
     /** Reads the committed outputs and compares them with the ids written; prints the counts. */
