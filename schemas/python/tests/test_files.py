@@ -54,14 +54,21 @@ def test_webdataset_key_must_encode_the_id(tmp_path):
 def test_webdataset_duplicates(tmp_path):
     d = str(tmp_path)
     td.write_shard(os.path.join(d, "webdataset", "p.tar"), [
-        td.webdataset_sample_members("first"),
-        td.webdataset_sample_members("second", duplicate_of="first", metadata={"m": 1}, text="t"),
+        td.webdataset_sample_members("first", text="first caption"),
+        td.webdataset_sample_members("second", duplicate_of="first", metadata={"m": 1}, text="second caption", paired=True),
+        td.webdataset_sample_members("of-dead", duplicate_of="dead", text="lost image"),
     ])
     td.write_success(d, "webdataset", {})
-    assert [s["id"] for s in WebDatasetShards(d)] == ["first"]
-    both = list(WebDatasetShards(d, duplicates="include"))
-    assert [s["id"] for s in both] == ["first", "second"]
-    assert both[1]["duplicate_of"] == "first" and both[1]["token_ids"] is None and both[1]["text"] == "t"
+    # By default every caption comes with its image's tokens; a duplicate of a dead letter has none to come with.
+    paired = list(WebDatasetShards(d))
+    assert [s["id"] for s in paired] == ["first", "second"]
+    assert paired[1]["duplicate_of"] == "first" and paired[1]["text"] == "second caption"
+    assert paired[1]["metadata"] == {"m": 1} and paired[1]["features"] is None
+    assert paired[1]["token_ids"].tolist() == paired[0]["token_ids"].tolist()
+    assert [s["id"] for s in WebDatasetShards(d, duplicates="skip")] == ["first"]
+    every = list(WebDatasetShards(d, duplicates="include"))
+    assert [s["id"] for s in every] == ["first", "second", "of-dead"]
+    assert every[2]["duplicate_of"] == "dead" and every[2]["token_ids"] is None and every[2]["text"] == "lost image"
     with pytest.raises(ValueError, match="duplicates"):
         WebDatasetShards(d, duplicates="keep")
 

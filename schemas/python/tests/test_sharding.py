@@ -55,6 +55,33 @@ def test_webdataset_every_sample_once_across_2_ranks_x_2_workers(tmp_path):
     assert sorted(seen) == ids and set(seen.values()) == {1}
 
 
+def test_webdataset_index_splits_samples_evenly_across_2_ranks_x_2_workers(tmp_path):
+    d = str(tmp_path)
+    ids = td.ids(23)
+    td.write_webdataset_run(d, ids, shards=3, index=True)
+    per_reader = collections.Counter()
+    seen = collections.Counter()
+    for rank in range(2):
+        for worker in range(2):
+            dataset = WebDatasetShards(d, rank=rank, world_size=2)
+            # What a DataLoader worker sees: its slot among the 2 x 2 readers.
+            for shard, key, members in _as_worker(dataset, worker, 2):
+                seen[key] += 1
+                per_reader[(rank, worker)] += 1
+    assert sorted(seen) == sorted(td.webdataset_key(i) for i in ids) and set(seen.values()) == {1}
+    # Contiguous ranges of 23 over 4 readers: 5, 6, 6, 6, though the shards hold 11, 6 and 6.
+    assert sorted(per_reader.values()) == [5, 6, 6, 6]
+    loaded = _all_ranks(lambda r, w: WebDatasetShards(d, rank=r, world_size=w))
+    assert sorted(loaded) == ids and set(loaded.values()) == {1}
+
+
+def _as_worker(dataset, worker_id, num_workers):
+    from unittest import mock
+    info = mock.Mock(id=worker_id, num_workers=num_workers)
+    with mock.patch("torch.utils.data.get_worker_info", return_value=info):
+        yield from dataset._my_samples()
+
+
 def test_avro_every_sample_once_across_2_ranks_x_2_workers(tmp_path):
     d = str(tmp_path)
     ids = td.ids(19)

@@ -106,19 +106,26 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 def webdataset_sample_members(sample_id: str, grid=(2, 3), codebook_size: int = 1024, features: Optional[str] = "float16",
                               kind: str = "per_token", codebook: str = CODEBOOK, metadata=None, text=None,
-                              duplicate_of: Optional[str] = None, key: Optional[str] = None) -> List[tuple]:
+                              duplicate_of: Optional[str] = None, key: Optional[str] = None,
+                              paired: bool = False) -> List[tuple]:
+    """A sample's members as the Java writer makes them; a duplicate is JSON alone, or ``paired`` with the
+    tokens of ``duplicate_of`` (no features, which are the first input's)."""
     key = webdataset_key(sample_id) if key is None else key
     source = {"path": f"/data/{sample_id}", "member": None}
-    if duplicate_of is not None:
+    if duplicate_of is not None and not paired:
         meta = {"id": sample_id, "image_sha256": "ab" * 32, "duplicate_of": duplicate_of, "source": source,
                 "metadata": metadata, "text": text}
         return [(key + ".json", json.dumps(meta).encode())]
+    if duplicate_of is not None:
+        features = None
     shape = [grid[0] * grid[1], 4] if kind == "per_token" else [4]
     meta = {"id": sample_id, "image_sha256": "ab" * 32, "model_id": "vqrae-tiny", "model_version": "1",
             "codebook_sha256": codebook, "codebook_size": codebook_size, "grid": list(grid), "mean_quant_error": 0.5,
             "features": None if features is None else {"kind": kind, "dtype": features, "shape": shape},
             "source": source, "metadata": metadata, "text": text, "processed_at": "2024-05-01T12:00:00.123Z"}
-    tokens = token_grid(sample_id, grid, codebook_size).astype("<u4" if codebook_size > 65536 else "<u2")
+    if duplicate_of is not None:
+        meta["duplicate_of"] = duplicate_of
+    tokens = token_grid(duplicate_of or sample_id, grid, codebook_size).astype("<u4" if codebook_size > 65536 else "<u2")
     members = [(key + ".json", json.dumps(meta).encode()), (key + ".tokens.npy", _npy(tokens))]
     if features is not None:
         members.append((key + ".features.npy", _npy(feature_array(sample_id, features, shape))))
@@ -137,10 +144,28 @@ def ids(n: int, prefix: str = "img") -> List[str]:
     return [f"{prefix}.{i:04d}.jpg" for i in range(n)]
 
 
-def write_webdataset_run(directory: str, sample_ids: List[str], shards: int = 5, complete: bool = True, **kw) -> None:
-    for s in range(shards):
-        write_shard(os.path.join(directory, "webdataset", f"part-0-{s}.tar"),
-                    [webdataset_sample_members(i, **kw) for i in sample_ids[s::shards]])
+def write_webdataset_run(directory: str, sample_ids: List[str], shards: int = 5, complete: bool = True,
+                         index: bool = False, **kw) -> None:
+    """A run's shards; with ``index`` (as a completed run of today's writer has) ``shards.json`` too, and shards
+    of uneven sizes: shard s holds a contiguous run of ids, the first twice as many as the others."""
+    if index:
+        weights = [2] + [1] * (shards - 1)
+        bounds = [0]
+        for w in weights:
+            bounds.append(bounds[-1] + len(sample_ids) * w // sum(weights))
+        bounds[-1] = len(sample_ids)
+        groups = [sample_ids[bounds[s]:bounds[s + 1]] for s in range(shards)]
+    else:
+        groups = [sample_ids[s::shards] for s in range(shards)]
+    shardlist = []
+    for s, group in enumerate(groups):
+        name = f"shard-000-{s:06d}.tar" if index else f"part-0-{s}.tar"
+        path = os.path.join(directory, "webdataset", name)
+        write_shard(path, [webdataset_sample_members(i, **kw) for i in group])
+        shardlist.append({"url": name, "nsamples": len(group), "filesize": os.path.getsize(path)})
+    if index:
+        with open(os.path.join(directory, "webdataset", "shards.json"), "w", encoding="utf-8") as f:
+            json.dump({"__kind__": "wids-shard-index-v1", "wids_version": 1, "name": "test", "shardlist": shardlist}, f)
     if complete:
         write_success(directory, "webdataset", {"inputs": len(sample_ids), "tokens": len(sample_ids),
                                                 "features": len(sample_ids), "dead_letters": 0, "duplicates": 0})

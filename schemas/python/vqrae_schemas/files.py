@@ -4,6 +4,7 @@ Layout (written by the Java side)::
 
     DIR/_SUCCESS.json          written last, when a bounded run completed
     DIR/webdataset/*.tar       format webdataset: KEY.json, KEY.tokens.npy[, KEY.features.npy] per image
+    DIR/webdataset/shards.json format webdataset: the shard index (wids layout: url, nsamples per shard)
     DIR/tokens/*.avro          format avro: TokenRecord container files
     DIR/features/*.avro        format avro: FeatureRecord container files
     DIR/duplicates/*.avro      format avro: DuplicateRecord container files
@@ -119,11 +120,13 @@ def read_dead_letters(directory: str, allow_incomplete: bool = False) -> Iterato
 
 
 class _FileDataset(torch.utils.data.IterableDataset):
+    DUPLICATE_MODES = ("skip", "include")
+
     def __init__(self, directory: str, features: bool, duplicates: str, rank: Optional[int],
                  world_size: Optional[int], allow_mixed_codebooks: bool, allow_incomplete: bool, fmt: str):
         super().__init__()
-        if duplicates not in ("skip", "include"):
-            raise ValueError(f"duplicates must be 'skip' or 'include', not {duplicates!r}")
+        if duplicates not in self.DUPLICATE_MODES:
+            raise ValueError(f"duplicates must be one of {', '.join(map(repr, self.DUPLICATE_MODES))}, not {duplicates!r}")
         self.directory = directory
         self.manifest = _manifest(directory, allow_incomplete, fmt)
         self.features = features
@@ -139,38 +142,95 @@ class _FileDataset(torch.utils.data.IterableDataset):
         return split(files, *reader_slot(self.rank, self.world_size))
 
 
+INDEX_FILE = "shards.json"
+
+
+def read_shard_index(directory: str) -> Optional[dict]:
+    """``DIR/webdataset/shards.json``, the index a completed run writes (wids layout), or None without one."""
+    path = os.path.join(directory, "webdataset", INDEX_FILE)
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        index = json.load(f)
+    if index.get("__kind__") != "wids-shard-index-v1":
+        raise ValueError(f"{path} is not a wids shard index (__kind__ {index.get('__kind__')!r})")
+    return index
+
+
+def sample_range(total: int, index: int, count: int) -> tuple:
+    """[start, end) of the ``total`` samples that reader ``index`` of ``count`` owns: contiguous, sizes within one."""
+    if not 0 <= index < count:
+        raise ValueError(f"reader {index} is not in [0, {count})")
+    return total * index // count, total * (index + 1) // count
+
+
 class WebDatasetShards(_FileDataset):
-    """Samples from ``DIR/webdataset/*.tar``; shards are split across ranks and DataLoader workers.
+    """Samples from ``DIR/webdataset/*.tar``, split across ranks and DataLoader workers.
+
+    A completed run has an index of its shards with their sample counts
+    (``DIR/webdataset/shards.json``, the wids layout): the samples are then split
+    into one contiguous range per reader (rank-major over ranks x workers), sizes
+    within one sample of each other however the shards are sized, and a reader
+    opens only the shards its range overlaps. Without an index (an incomplete run)
+    whole shards are split.
 
     Args:
         directory: the ``--output`` directory of a webdataset run.
         features: decode ``KEY.features.npy`` (``features`` is None when False or when the run had none).
-        duplicates: ``"skip"`` (default) or ``"include"`` the JSON-only samples of duplicate images
-            (``token_ids`` None, ``duplicate_of`` the tokenized id).
+        duplicates: with deduplication, each duplicate input is a sample of its own, with its own
+            ``metadata`` and ``text`` and ``duplicate_of`` naming the input tokenized for the same image.
+            ``"pair"`` (default) yields the duplicates that carry their image's tokens like any sample
+            (``features`` None: they are the first input's), so every caption reaches training;
+            ``"skip"`` yields none; ``"include"`` yields them all, those whose image became a dead
+            letter with ``token_ids`` None.
         rank, world_size: default torch.distributed's when initialized, else 0 and 1.
         allow_mixed_codebooks: see ``KafkaTokenDataset``.
         allow_incomplete: read a directory without ``_SUCCESS.json``.
     """
 
-    def __init__(self, directory: str, *, features: bool = True, duplicates: str = "skip",
+    DUPLICATE_MODES = ("pair", "skip", "include")
+
+    def __init__(self, directory: str, *, features: bool = True, duplicates: str = "pair",
                  rank: Optional[int] = None, world_size: Optional[int] = None,
                  allow_mixed_codebooks: bool = False, allow_incomplete: bool = False):
         super().__init__(directory, features, duplicates, rank, world_size, allow_mixed_codebooks,
                          allow_incomplete, "webdataset")
+        self.index = read_shard_index(directory)
 
     def shards(self) -> List[str]:
-        """Every visible shard of the run, in the order they are split."""
-        return list_files(os.path.join(self.directory, "webdataset"), ".tar")
+        """Every shard of the run, in the order they are split: the index's, else the visible ones listed."""
+        folder = os.path.join(self.directory, "webdataset")
+        if self.index is not None:
+            return [os.path.join(folder, shard["url"]) for shard in self.index["shardlist"]]
+        return list_files(folder, ".tar")
+
+    def _my_samples(self) -> Iterator[tuple]:
+        """(shard, key, members) of this reader's samples."""
+        if self.index is None:
+            for shard in self._mine(self.shards()):
+                for key, members in _tar_groups(shard):
+                    yield shard, key, members
+            return
+        counts = [int(shard["nsamples"]) for shard in self.index["shardlist"]]
+        start, end = sample_range(sum(counts), *reader_slot(self.rank, self.world_size))
+        first = 0
+        for shard, count in zip(self.shards(), counts):
+            if first + count > start and first < end:
+                for position, (key, members) in enumerate(_tar_groups(shard), first):
+                    if position >= end:
+                        break
+                    if position >= start:
+                        yield shard, key, members
+            first += count
 
     def __iter__(self) -> Iterator[dict]:
         guard = self._guard()
-        for shard in self._mine(self.shards()):
-            for key, members in _tar_groups(shard):
-                sample = self._sample(shard, key, members)
-                if sample is None:
-                    continue
-                guard.check(sample)
-                yield sample
+        for shard, key, members in self._my_samples():
+            sample = self._sample(shard, key, members)
+            if sample is None:
+                continue
+            guard.check(sample)
+            yield sample
 
     def _sample(self, shard: str, key: str, members: Dict[str, bytes]) -> Optional[dict]:
         if "json" not in members:
@@ -183,8 +243,13 @@ class WebDatasetShards(_FileDataset):
         common = dict(id=sample_id, image_sha256=meta.get("image_sha256"), metadata=meta.get("metadata"),
                       text=meta.get("text"), source_path=source.get("path"), source_member=source.get("member"),
                       source_topic=source.get("topic"))
-        if meta.get("duplicate_of") is not None:
-            return make_sample(duplicate_of=meta["duplicate_of"], **common) if self.duplicates == "include" else None
+        duplicate_of = meta.get("duplicate_of")
+        if duplicate_of is not None:
+            common["duplicate_of"] = duplicate_of
+            if self.duplicates == "skip" or ("tokens.npy" not in members and self.duplicates == "pair"):
+                return None
+            if "tokens.npy" not in members:
+                return make_sample(**common)
         if "tokens.npy" not in members:
             raise ValueError(f"{shard}: sample {key!r} has no {key}.tokens.npy")
         tokens = np.load(io.BytesIO(members["tokens.npy"]), allow_pickle=False)

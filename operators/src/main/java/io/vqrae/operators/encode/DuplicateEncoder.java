@@ -7,11 +7,16 @@ import java.time.Instant;
 import org.apache.flink.api.common.functions.MapFunction;
 
 /** Turns each {@link Duplicate} into a {@code DuplicateRecord}, Avro single-object encoded like the other outputs. */
-public final class DuplicateEncoder implements MapFunction<Duplicate, EncodedRecord> {
+public final class DuplicateEncoder implements MapFunction<Duplicate, EncodedSample> {
     private static final long serialVersionUID = 1L;
 
     @Override
-    public EncodedRecord map(Duplicate duplicate) {
+    public EncodedSample map(Duplicate duplicate) {
+        return EncodedSample.of(encode(duplicate));
+    }
+
+    /** The duplicate's record. */
+    public static EncodedRecord encode(Duplicate duplicate) {
         Origin origin = duplicate.origin();
         DuplicateRecord record = DuplicateRecord.newBuilder()
                 .setId(duplicate.id())

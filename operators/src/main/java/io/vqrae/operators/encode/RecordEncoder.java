@@ -31,8 +31,8 @@ import org.apache.flink.util.Collector;
  * registry needed). A feature record's kind, dtype and shape are those the tokenizer computed, carried
  * on the result ({@link FeatureTensor}), so they cannot disagree.
  *
- * <p>Every input ends as either its token record (and feature record unless features are off) or exactly
- * one dead letter: if either output of an image would exceed the sink's record limit, neither is written
+ * <p>Every input ends as one {@link EncodedSample}: its token record (and feature record unless features are
+ * off) or exactly one dead letter: if either output of an image would exceed the sink's record limit, neither is written
  * and the image is dead-lettered with reason {@value #RECORD_TOO_LARGE}.
  *
  * <p>Dead letters must fit as well: one the sink refuses would fail the job again on every replay. A dead
@@ -41,7 +41,7 @@ import org.apache.flink.util.Collector;
  * the end of {@code message}, and last the id, both as field and key (the source topic, partition and
  * offset still identify the input).
  */
-public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejection, EncodedRecord> {
+public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejection, EncodedSample> {
     private static final long serialVersionUID = 1L;
 
     /** Reason code for an image whose output record would not fit in the sink. */
@@ -81,7 +81,7 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
     }
 
     @Override
-    public void processElement1(TokenizedImage result, Context ctx, Collector<EncodedRecord> out) {
+    public void processElement1(TokenizedImage result, Context ctx, Collector<EncodedSample> out) {
         long start = System.nanoTime();
         EncodedRecord tokens = new EncodedRecord(RecordKind.TOKENS, result.id(), bytes(tokenRecord(result)::toByteBuffer), result.origin());
         EncodedRecord features = result.features() == null
@@ -96,15 +96,12 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
                     result.origin(), result.processedAtMillis()), ctx, out);
             return;
         }
-        out.collect(tokens);
-        if (features != null) {
-            out.collect(features);
-        }
+        out.collect(EncodedSample.tokens(tokens, features));
         emitted(ctx, start);
     }
 
     @Override
-    public void processElement2(Rejection rejection, Context ctx, Collector<EncodedRecord> out) {
+    public void processElement2(Rejection rejection, Context ctx, Collector<EncodedSample> out) {
         long start = System.nanoTime();
         Origin origin = rejection.origin();
         String message = rejection.message().length() <= MAX_MESSAGE_CHARS
@@ -127,7 +124,7 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
             trimmedDeadLetters.inc();
             encoded = trimToFit(record, encoded);
         }
-        out.collect(encoded);
+        out.collect(EncodedSample.of(encoded));
         jobMetrics.deadLetter(rejection.stage().name(), rejection.reason());
         emitted(ctx, start);
     }

@@ -38,6 +38,7 @@ class RecordEncoderTest {
     @Test
     void tokenAndFeatureRecordsCarryTheResultAndTheModelsStamps() throws Exception {
         List<EncodedRecord> out = encode(1 << 20, tokenized("a"));
+        // One element: an image's records never travel apart.
         assertThat(out).extracting(EncodedRecord::kind).containsExactly(RecordKind.TOKENS, RecordKind.FEATURES);
         assertThat(out).extracting(EncodedRecord::key).containsOnly("a");
 
@@ -118,8 +119,9 @@ class RecordEncoderTest {
     private static DeadLetterRecord encodeDeadLetter(int maxRecordBytes, Rejection rejection) throws Exception {
         try (var harness = harness(maxRecordBytes)) {
             harness.processElement2(rejection, 0);
-            EncodedRecord record = harness.extractOutputValues().get(0);
             assertThat(harness.extractOutputValues()).hasSize(1);
+            assertThat(harness.extractOutputValues().get(0).features()).isNull();
+            EncodedRecord record = harness.extractOutputValues().get(0).record();
             assertThat(record.kind()).isEqualTo(RecordKind.DEAD_LETTER);
             int keyBytes = record.key() == null ? 0 : record.key().getBytes(StandardCharsets.UTF_8).length;
             assertThat(keyBytes + record.value().length + RecordLimits.FRAMING_BYTES)
@@ -130,14 +132,16 @@ class RecordEncoderTest {
         }
     }
 
+    /** The records of the one sample {@code image} becomes. */
     private static List<EncodedRecord> encode(int maxRecordBytes, TokenizedImage image) throws Exception {
         try (var harness = harness(maxRecordBytes)) {
             harness.processElement1(image, 0);
-            return harness.extractOutputValues();
+            assertThat(harness.extractOutputValues()).hasSize(1);
+            return harness.extractOutputValues().get(0).records();
         }
     }
 
-    private static TwoInputStreamOperatorTestHarness<TokenizedImage, Rejection, EncodedRecord> harness(int maxRecordBytes)
+    private static TwoInputStreamOperatorTestHarness<TokenizedImage, Rejection, EncodedSample> harness(int maxRecordBytes)
             throws Exception {
         EncoderSpec spec = new EncoderSpec(TestPaths.tinyManifest(), new RecordLimits(maxRecordBytes, maxRecordBytes),
                 new MetricsSpec(MetricsConfig.OFF, MetricLabels.of("test", TestPaths.tinyManifest())));

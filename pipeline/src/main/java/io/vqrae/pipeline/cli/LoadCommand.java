@@ -6,6 +6,7 @@ import io.vqrae.operators.encode.RecordLimits;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.corpus.source.CorpusInputs;
 import io.vqrae.pipeline.corpus.source.reader.CorpusFileReader;
+import io.vqrae.pipeline.corpus.source.split.CorpusSplit;
 import io.vqrae.pipeline.kafka.InputWriter;
 import io.vqrae.pipeline.kafka.TopicProvisioner;
 import io.vqrae.pipeline.progress.Progress;
@@ -17,7 +18,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.flink.core.fs.FileStatus;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -68,7 +68,7 @@ final class LoadCommand implements Callable<Integer> {
         }
         JobConfig jobConfig = config.load(options);
         CorpusInputs corpus = inputs.resolve();
-        List<FileStatus> files = corpus.files();
+        List<CorpusSplit> files = corpus.splits();
         TopicProvisioner.provisionInput(jobConfig.kafka(), RecordLimits.inputRecordBytes(jobConfig.limits()));
 
         AtomicLong acknowledged = new AtomicLong();
@@ -77,8 +77,8 @@ final class LoadCommand implements Callable<Integer> {
         long start = System.nanoTime();
         try (InputWriter writer = new InputWriter(jobConfig.kafka());
                 Progress progress = Progress.start(err, files.size(), "files", filesDone::get, skipped::get, "skipped")) {
-            for (FileStatus file : files) {
-                try (CorpusFileReader reader = corpus.open(file, jobConfig.limits().maxImageBytes())) {
+            for (CorpusSplit file : files) {
+                try (CorpusFileReader reader = CorpusInputs.open(file, jobConfig.limits().maxImageBytes())) {
                     InputImage input;
                     while ((input = reader.next()) != null) {
                         SourceFile source = input.origin().file();

@@ -161,18 +161,21 @@ public record JobConfig(
      * Corpus jobs: files in, files out.
      *
      * @param format how tokens and features are written
-     * @param shardBytes a part file (a WebDataset shard) is closed once it holds this many bytes, at the next
-     *     image; every checkpoint closes the open part files too, so shards hold at most one checkpoint interval
+     * @param samplesPerShard a WebDataset shard is closed once it holds this many samples
+     * @param shardBytes a WebDataset shard is closed once it holds this many bytes, after the sample that took it
+     *     there (a sample is never cut); an Avro or Parquet part file at the next record, and at every checkpoint
      * @param dedup whether an image whose bytes (SHA-256) were seen before is recorded as a duplicate instead
      *     of being tokenized again
      * @param dedupTtl how long an image is remembered for deduplication after it was last seen; 0 = forever
-     *     (state grows by about 200 bytes per distinct image; use RocksDB state for large corpora)
+     *     (state grows by about 200 bytes per distinct image, and with WebDataset output by its token record,
+     *     about 0.7 KB, too; use RocksDB state for large corpora)
      */
-    public record Corpus(OutputFormat format, long shardBytes, boolean dedup, Duration dedupTtl) {
-        static final Corpus DEFAULT = new Corpus(OutputFormat.WEBDATASET, 512L << 20, false, Duration.ZERO);
+    public record Corpus(OutputFormat format, int samplesPerShard, long shardBytes, boolean dedup, Duration dedupTtl) {
+        static final Corpus DEFAULT = new Corpus(OutputFormat.WEBDATASET, 10_000, 512L << 20, false, Duration.ZERO);
 
         public Corpus {
             InvalidSettingException.requireSet("format", format);
+            InvalidSettingException.requireBetween("samples-per-shard", samplesPerShard, 1, Integer.MAX_VALUE);
             InvalidSettingException.requireBetween("shard-bytes", shardBytes, 1, Long.MAX_VALUE);
             InvalidSettingException.requireSet("dedup-ttl", dedupTtl);
             if (dedupTtl.isNegative()) {

@@ -3,8 +3,10 @@ package io.vqrae.pipeline.corpus;
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.operators.dedup.Deduplicate;
 import io.vqrae.operators.dedup.DigestFunction;
+import io.vqrae.operators.dedup.Duplicate;
 import io.vqrae.operators.encode.DuplicateEncoder;
-import io.vqrae.operators.encode.EncodedRecord;
+import io.vqrae.operators.encode.DuplicatePairing;
+import io.vqrae.operators.encode.EncodedSample;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.corpus.sink.CorpusSinks;
 import io.vqrae.pipeline.corpus.source.CorpusInputs;
@@ -12,6 +14,7 @@ import io.vqrae.pipeline.job.ImageStages;
 import io.vqrae.pipeline.job.JobPlan;
 import java.util.Objects;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -21,6 +24,11 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * streaming job's own stages) -> exactly-once file outputs. Bounded: it ends when every input file is read
  * and its outputs are committed. Splits are whole files, so it scales with source parallelism, and a job
  * restored from a checkpoint or savepoint reads neither finished files nor the finished part of a shard again.
+ *
+ * <p>With deduplication, duplicates take a branch of their own to their own outputs: the tokenized inputs'
+ * outputs stay chained to the encoder (a feature record never crosses the network), and no union
+ * interleaves the two. For WebDataset output each duplicate is paired with the tokens of its image
+ * ({@link DuplicatePairing}), so its own caption and metadata reach a trainer with tokens.
  */
 public final class CorpusJob {
     private final JobPlan plan;
@@ -41,8 +49,7 @@ public final class CorpusJob {
     /** Wires the whole job into {@code env}. */
     public void attach(StreamExecutionEnvironment env) {
         ImageStages.configure(env, plan.config());
-        DataStream<EncodedRecord> records = process(images(env));
-        CorpusSinks.attach(records, output, plan.config().corpus(), plan.config().parallelism().tokenizer());
+        write(images(env));
     }
 
     /** The inputs, read from files. */
@@ -53,11 +60,16 @@ public final class CorpusJob {
                 .setParallelism(config.parallelism().source());
     }
 
-    /** Deduplicates (when {@code corpus.dedup} is on), then decodes, tokenizes and encodes {@code images}. */
-    public DataStream<EncodedRecord> process(DataStream<InputImage> images) {
+    /**
+     * Deduplicates {@code images} (when {@code corpus.dedup} is on), then decodes, tokenizes and encodes them
+     * into the outputs.
+     */
+    public void write(DataStream<InputImage> images) {
         JobConfig config = plan.config();
+        int tokenizers = config.parallelism().tokenizer();
         if (!config.corpus().dedup()) {
-            return ImageStages.process(plan, images);
+            CorpusSinks.attachOutputs(ImageStages.process(plan, images), output, config.corpus(), tokenizers);
+            return;
         }
         // Keyed by digest before decode, where an image is smallest; the keyBy takes the place of the
         // rebalance between source and decode, and deduplication chains with decode.
@@ -65,9 +77,24 @@ public final class CorpusJob {
                 .map(new DigestFunction()).name("digest").uid("digest").setParallelism(config.parallelism().source())
                 .keyBy(Deduplicate::key)
                 .process(new Deduplicate(config.corpus().dedupTtl())).name("deduplicate").uid("deduplicate"));
-        DataStream<EncodedRecord> duplicates = withDecodeParallelism(unique.getSideOutput(Deduplicate.DUPLICATES)
-                .map(new DuplicateEncoder()).name("encode-duplicates").uid("encode-duplicates"));
-        return ImageStages.process(plan, unique).union(duplicates);
+        DataStream<EncodedSample> outputs = ImageStages.process(plan, unique);
+        CorpusSinks.attachOutputs(outputs, output, config.corpus(), tokenizers);
+
+        DataStream<Duplicate> duplicates = unique.getSideOutput(Deduplicate.DUPLICATES);
+        if (config.corpus().format() == JobConfig.OutputFormat.WEBDATASET) {
+            DataStream<EncodedSample> paired = outputs
+                    .flatMap(DuplicatePairing.tokenRecords()).returns(TypeInformation.of(DuplicatePairing.ImageTokens.class))
+                    .name("token-records").uid("token-records").setParallelism(tokenizers)
+                    .keyBy(DuplicatePairing.ImageTokens::imageSha256)
+                    .connect(duplicates.keyBy(Duplicate::sha256))
+                    .process(new DuplicatePairing(config.corpus().dedupTtl())).returns(EncodedSample.class)
+                    .name("pair-duplicates").uid("pair-duplicates").setParallelism(tokenizers);
+            CorpusSinks.attachDuplicates(paired, output, config.corpus(), tokenizers);
+        } else {
+            SingleOutputStreamOperator<EncodedSample> encoded = withDecodeParallelism(
+                    duplicates.map(new DuplicateEncoder()).name("encode-duplicates").uid("encode-duplicates"));
+            CorpusSinks.attachDuplicates(encoded, output, config.corpus(), encoded.getParallelism());
+        }
     }
 
     /** Decode's parallelism (as {@link ImageStages} sets it), so what runs beside decode chains with it. */

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
@@ -43,18 +44,23 @@ public record CorpusManifest(
 
     /** The manifest of a finished run, from its accumulators. */
     public static CorpusManifest of(JobExecutionResult result, JobConfig config, ModelManifest model) {
-        long tokens = count(result, RecordKind.TOKENS);
-        long deadLetters = count(result, RecordKind.DEAD_LETTER);
-        long duplicates = count(result, RecordKind.DUPLICATE);
+        return of(result.getAllAccumulatorResults(), config, model);
+    }
+
+    /** The manifest of a finished run, from its accumulators by name. */
+    public static CorpusManifest of(Map<String, Object> accumulators, JobConfig config, ModelManifest model) {
+        long tokens = count(accumulators, RecordKind.TOKENS);
+        long deadLetters = count(accumulators, RecordKind.DEAD_LETTER);
+        long duplicates = count(accumulators, RecordKind.DUPLICATE);
         return new CorpusManifest(config.corpus().format().name().toLowerCase(Locale.ROOT),
-                new Counts(tokens + deadLetters + duplicates, tokens, count(result, RecordKind.FEATURES), deadLetters, duplicates),
+                new Counts(tokens + deadLetters + duplicates, tokens, count(accumulators, RecordKind.FEATURES), deadLetters, duplicates),
                 model.modelId(), model.modelVersion(), model.codebookSha256(),
                 config.features().mode().name().toLowerCase(Locale.ROOT).replace('_', '-'), Instant.now().toString());
     }
 
-    private static long count(JobExecutionResult result, RecordKind kind) {
-        Long count = result.getAccumulatorResult(OutputCounter.accumulator(kind));
-        return count == null ? 0 : count;
+    private static long count(Map<String, Object> accumulators, RecordKind kind) {
+        Object count = accumulators.get(OutputCounter.accumulator(kind));
+        return count == null ? 0 : (Long) count;
     }
 
     /** Writes {@code DIR/_SUCCESS.json}, replacing one of an earlier run. */

@@ -5,7 +5,7 @@ import io.vqrae.operators.data.PreprocessedImage;
 import io.vqrae.operators.data.Rejection;
 import io.vqrae.operators.data.TokenizedImage;
 import io.vqrae.operators.decode.DecodeFunction;
-import io.vqrae.operators.encode.EncodedRecord;
+import io.vqrae.operators.encode.EncodedSample;
 import io.vqrae.operators.encode.RecordEncoder;
 import io.vqrae.operators.tokenize.BatchingTokenizerOperator;
 import io.vqrae.pipeline.config.JobConfig;
@@ -37,8 +37,11 @@ public final class ImageStages {
         env.configure(conf);
     }
 
-    /** Decode, tokenize and encode {@code images}: every input becomes its output records or one dead letter. */
-    public static DataStream<EncodedRecord> process(JobPlan plan, DataStream<InputImage> images) {
+    /**
+     * Decode, tokenize and encode {@code images}: every input becomes one {@link EncodedSample}, its token and
+     * feature records or one dead letter.
+     */
+    public static DataStream<EncodedSample> process(JobPlan plan, DataStream<InputImage> images) {
         JobConfig config = plan.config();
         SingleOutputStreamOperator<PreprocessedImage> decoded = images
                 .process(new DecodeFunction(plan.decode()))
@@ -59,7 +62,7 @@ public final class ImageStages {
                 .union(tokenized.getSideOutput(BatchingTokenizerOperator.REJECTED));
         return tokenized.connect(rejected)
                 .process(new RecordEncoder(plan.encoder()))
-                .returns(EncodedRecord.class)
+                .returns(EncodedSample.class)
                 .name("encode")
                 .uid("encode")
                 .setParallelism(config.parallelism().tokenizer());

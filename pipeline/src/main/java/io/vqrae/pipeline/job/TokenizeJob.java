@@ -2,6 +2,7 @@ package io.vqrae.pipeline.job;
 
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.operators.encode.EncodedRecord;
+import io.vqrae.operators.encode.EncodedSample;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.kafka.EncodedRecordSerializer;
 import io.vqrae.pipeline.kafka.ConsumerLagTracker;
@@ -16,6 +17,7 @@ import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -47,7 +49,7 @@ public final class TokenizeJob {
                 .name("consumer-lag")
                 .uid("consumer-lag")
                 .setParallelism(config.parallelism().source());
-        process(images).sinkTo(sink()).name("outputs").uid("kafka-sink").setParallelism(config.parallelism().tokenizer());
+        records(process(images)).sinkTo(sink()).name("outputs").uid("kafka-sink").setParallelism(config.parallelism().tokenizer());
     }
 
     /** Exactly-once checkpoints and no Kryo (see {@link ImageStages#configure}). */
@@ -79,8 +81,19 @@ public final class TokenizeJob {
     }
 
     /** Decode, tokenize and encode: the Kafka-independent middle of the job. */
-    public DataStream<EncodedRecord> process(DataStream<InputImage> images) {
+    public DataStream<EncodedSample> process(DataStream<InputImage> images) {
         return ImageStages.process(plan, images);
+    }
+
+    /**
+     * Each input's records, one element each, for the sink: chained to the encoder, so an image's token and
+     * feature records still go out together and commit in the same transaction.
+     */
+    public DataStream<EncodedRecord> records(DataStream<EncodedSample> samples) {
+        return samples.flatMap((EncodedSample sample, Collector<EncodedRecord> out) -> sample.records().forEach(out::collect))
+                .returns(EncodedRecord.class)
+                .name("records").uid("records")
+                .setParallelism(config.parallelism().tokenizer());
     }
 
     /** Largest pooled producer batch: 2 MiB holds a so400m per-token float32 feature record (1.2 MB). */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vqrae.models.npy.Npy;
 import io.vqrae.pipeline.corpus.CorpusManifest;
 import io.vqrae.pipeline.corpus.sink.CorpusSinks;
+import io.vqrae.pipeline.corpus.webdataset.ShardIndex;
 import io.vqrae.pipeline.corpus.webdataset.TarSamples;
 import io.vqrae.schemas.DeadLetterRecord;
 import io.vqrae.schemas.DuplicateRecord;
@@ -81,13 +82,26 @@ public final class CorpusReader {
                     + " pandas or parquet-avro (its dead letters and duplicates are Avro and read here)");
         }
         Consumer<CorpusSample> checked = codebookGuard(action);
-        for (Path shard : parts(CorpusSinks.WEBDATASET, ".tar")) {
+        for (Path shard : shards()) {
             readShard(shard, checked);
         }
         Map<String, FeatureRecord> features = new HashMap<>();
         readAvro(CorpusSinks.FEATURES, FeatureRecord.class, record -> features.put(record.getId(), record));
         readAvro(CorpusSinks.TOKENS, TokenRecord.class, tokens -> checked.accept(CorpusSample.of(tokens, features.get(tokens.getId()))));
         readAvro(CorpusSinks.DUPLICATES, DuplicateRecord.class, duplicate -> checked.accept(CorpusSample.of(duplicate)));
+    }
+
+    /**
+     * The WebDataset shards: those of the index a completed run wrote ({@link ShardIndex}), in its order, or
+     * those listed in the folder while a run has none.
+     */
+    public List<Path> shards() throws IOException {
+        Path folder = new Path(root, CorpusSinks.WEBDATASET);
+        ShardIndex index = folder.getFileSystem().exists(folder) ? ShardIndex.read(folder) : null;
+        if (index == null) {
+            return parts(CorpusSinks.WEBDATASET, ".tar");
+        }
+        return index.shards().stream().map(shard -> new Path(folder, shard.url())).toList();
     }
 
     /** Every duplicate of Avro or Parquet output (WebDataset output holds them among its samples). */
@@ -139,9 +153,9 @@ public final class CorpusReader {
         JsonNode json = JSON.readTree(jsonBytes);
         String metadata = json.path("metadata").isMissingNode() || json.path("metadata").isNull() ? null : json.get("metadata").toString();
         String text = json.path("text").isTextual() ? json.get("text").asText() : null;
-        if (json.hasNonNull("duplicate_of")) {
-            return CorpusSample.duplicate(json.get("id").asText(), json.get("image_sha256").asText(), json.get("duplicate_of").asText(),
-                    metadata, text);
+        String duplicateOf = json.hasNonNull("duplicate_of") ? json.get("duplicate_of").asText() : null;
+        if (duplicateOf != null && !members.containsKey("tokens.npy")) {
+            return CorpusSample.duplicate(json.get("id").asText(), json.get("image_sha256").asText(), duplicateOf, metadata, text);
         }
         Npy tokens = Npy.read(members.get("tokens.npy"), shard + "#" + sample.key() + ".tokens.npy");
         CorpusSample.Features features = null;
@@ -154,7 +168,7 @@ public final class CorpusReader {
             Arrays.setAll(shape, i -> described.get("shape").get(i).asInt());
             features = new CorpusSample.Features(described.get("kind").asText(), described.get("dtype").asText(), shape, raw);
         }
-        return new CorpusSample(json.get("id").asText(), json.get("image_sha256").asText(), null, json.get("model_id").asText(),
+        return new CorpusSample(json.get("id").asText(), json.get("image_sha256").asText(), duplicateOf, json.get("model_id").asText(),
                 json.get("model_version").asText(), json.get("codebook_sha256").asText(),
                 json.get("grid").get(0).asInt(), json.get("grid").get(1).asInt(), tokens.ids(),
                 (float) json.get("mean_quant_error").asDouble(), features, metadata, text);

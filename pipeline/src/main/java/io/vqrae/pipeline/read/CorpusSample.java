@@ -11,8 +11,9 @@ import java.nio.ByteBuffer;
  *
  * @param id the input's id
  * @param imageSha256 SHA-256 of the image bytes
- * @param duplicateOf for a duplicate (deduplication on), the id that holds its tokens; else null, and the
- *     model fields and tokens are set
+ * @param duplicateOf for a duplicate (deduplication on), the id tokenized for the same image; else null. A
+ *     duplicate of WebDataset output carries its image's tokens (and model fields) too, when that image was
+ *     tokenized; one of Avro or Parquet output, or one whose image became a dead letter, has none
  * @param modelId the model's id
  * @param modelVersion the model's version
  * @param codebookSha256 the codebook's SHA-256; token ids compare only within one codebook
@@ -38,7 +39,7 @@ public record CorpusSample(
                 null, null);
     }
 
-    /** A duplicate: no tokens of its own, the id that has them, and the input's metadata where the output kept it. */
+    /** A duplicate without tokens: the id that was tokenized, and the input's metadata where the output kept it. */
     public static CorpusSample duplicate(String id, String imageSha256, String duplicateOf, String metadataJson, String text) {
         return new CorpusSample(id, imageSha256, duplicateOf, null, null, null, 0, 0, null, 0, null, metadataJson, text);
     }

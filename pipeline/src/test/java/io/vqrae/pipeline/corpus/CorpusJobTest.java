@@ -19,7 +19,9 @@ import io.vqrae.pipeline.job.ImageStages;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.read.CorpusReader;
 import io.vqrae.pipeline.read.CorpusSample;
+import io.vqrae.pipeline.corpus.webdataset.ShardIndex;
 import io.vqrae.pipeline.testing.FailOnceAfterCheckpoint;
+import io.vqrae.pipeline.testing.ObservedRun;
 import io.vqrae.pipeline.testing.ParquetFiles;
 import io.vqrae.pipeline.testing.TestCorpus;
 import io.vqrae.schemas.DeadLetterRecord;
@@ -39,6 +41,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -107,6 +110,14 @@ class CorpusJobTest {
             assertThat(tokens.get(id)).as(id).containsExactly(tokensBySha.get(sha256(corpus.images().get(id))));
         }
 
+        if (format == JobConfig.OutputFormat.WEBDATASET) {
+            // The index names every shard with its samples; the shards hold exactly the tokenized ids.
+            ShardIndex index = ShardIndex.read(new org.apache.flink.core.fs.Path(out.resolve(CorpusSinks.WEBDATASET).toUri()));
+            assertThat(index.samples()).isEqualTo(ids.size());
+            assertThat(index.shards()).extracting(ShardIndex.Shard::url).allMatch(url -> url.matches("shard-\\d{3}-\\d{6}\\.tar"));
+            assertThat(out.resolve(CorpusRun.STATE_FOLDER).resolve("checkpoints")).doesNotExist();
+        }
+
         JsonNode manifest = JSON.readTree(out.resolve(CorpusManifest.FILE_NAME).toFile());
         assertThat(manifest.get("format").asText()).isEqualTo(format.name().toLowerCase(Locale.ROOT));
         assertThat(manifest.get("codebook_sha256").asText()).isEqualTo(TestPaths.tinyManifest().codebookSha256());
@@ -132,41 +143,98 @@ class CorpusJobTest {
         ImageStages.configure(env, config);
         FailOnceAfterCheckpoint.reset();
         DataStream<InputImage> images = job.images(env).map(new FailOnceAfterCheckpoint()).setParallelism(1);
-        CorpusSinks.attach(job.process(images), out.toString(), config.corpus(), 1);
+        job.write(images);
         JobExecutionResult result = env.execute("corpus-failover");
         assertThat(FailOnceAfterCheckpoint.FAILED.get()).as("failure was injected").isTrue();
 
-        Map<String, CorpusSample> samples = new HashMap<>();
-        for (CorpusSample sample : samples(out, format)) {
-            assertThat(samples.put(sample.id(), sample)).as("second sample of " + sample.id()).isNull();
-        }
-        Map<String, String> deadLetters = deadLetters(out);
-        assertThat(samples.keySet()).doesNotContainAnyElementsOf(deadLetters.keySet());
-        List<String> all = new ArrayList<>(samples.keySet());
-        all.addAll(deadLetters.keySet());
-        List<String> expectedIds = new ArrayList<>(corpus.images().keySet());
-        expectedIds.add(corpus.noImage());
-        assertThat(all).containsExactlyInAnyOrderElementsOf(expectedIds);
+        DedupOutcome outcome = DedupOutcome.read(out, format);
+        outcome.assertEveryInputEndsOnce(CorpusManifest.of(result, config, plan.manifest()));
+    }
 
-        // One tokenized sample per distinct decodable image; every other copy names it.
-        Map<String, List<String>> idsBySha = corpus.decodable().stream()
-                .collect(Collectors.groupingBy(id -> sha256(corpus.images().get(id))));
-        List<CorpusSample> tokenized = samples.values().stream().filter(s -> s.duplicateOf() == null).toList();
-        assertThat(tokenized).extracting(CorpusSample::imageSha256).containsExactlyInAnyOrderElementsOf(idsBySha.keySet());
-        for (CorpusSample sample : tokenized) {
-            assertThat(sample.tokenIds()).as(sample.id()).containsExactly(tokensBySha.get(sample.imageSha256()));
-        }
-        long duplicates = samples.values().stream().filter(s -> s.duplicateOf() != null).peek(duplicate -> {
-            CorpusSample first = samples.get(duplicate.duplicateOf());
-            assertThat(first.duplicateOf()).as(duplicate.id()).isNull();
-            assertThat(first.imageSha256()).as(duplicate.id()).isEqualTo(duplicate.imageSha256());
-        }).count();
-        assertThat(duplicates).isEqualTo(corpus.decodable().size() - idsBySha.size()).isGreaterThanOrEqualTo(4);
+    @ParameterizedTest
+    @EnumSource(JobConfig.OutputFormat.class)
+    void dedupOverDuplicateHeavyInputsWithParallelismAboveOneRunsWithoutARestart(JobConfig.OutputFormat format, @TempDir Path out)
+            throws Exception {
+        JobConfig config = JobConfig.fromMap(Map.of(
+                "model.dir", MODEL_DIR.toString(), "corpus.format", format.name(), "corpus.dedup", "true", "checkpoint.interval", "200ms",
+                "batching.max-size", "4", "parallelism.source", "2", "parallelism.decode", "2", "parallelism.tokenizer", "2",
+                "corpus.samples-per-shard", "3"));
+        JobPlan plan = JobPlan.forFiles(config, "corpus-dedup-parallel");
+        CorpusJob job = new CorpusJob(plan, CorpusInputs.resolve(corpus.inputs()), out.toString());
+        ObservedRun.Result run = ObservedRun.run(job::attach, "corpus-dedup-parallel", 2);
 
-        // The counts survive the restart as exactly as the files do.
-        CorpusManifest manifest = CorpusManifest.of(result, config, plan.manifest());
-        assertThat(manifest.counts()).isEqualTo(new CorpusManifest.Counts(
-                expectedIds.size(), tokenized.size(), tokenized.size(), deadLetters.size(), duplicates));
+        assertThat(run.status()).isEqualTo(JobStatus.FINISHED);
+        assertThat(run.restarts()).as("task restarts").isZero();
+        DedupOutcome outcome = DedupOutcome.read(out, format);
+        outcome.assertEveryInputEndsOnce(CorpusManifest.of(run.accumulators(), config, plan.manifest()));
+        if (format == JobConfig.OutputFormat.WEBDATASET) {
+            // Every input's own caption comes back beside its image's tokens, duplicates' too.
+            for (String id : corpus.captions().keySet()) {
+                CorpusSample sample = outcome.samples.get(id);
+                if (sample == null) {
+                    assertThat(outcome.deadLetters).as(id).containsKey(id);
+                    continue;
+                }
+                assertThat(sample.text()).as(id).isEqualTo(corpus.captions().get(id));
+                if (corpus.broken().containsKey(id)) {
+                    assertThat(sample.tokenIds()).as("%s, a copy of a dead letter", id).isNull();
+                } else {
+                    assertThat(sample.tokenIds()).as(id).containsExactly(tokensBySha.get(sha256(corpus.images().get(id))));
+                }
+            }
+        }
+    }
+
+    /** What a dedup run wrote, read back: its samples by id (tokenized and duplicates) and dead letters by id. */
+    private record DedupOutcome(Map<String, CorpusSample> samples, Map<String, String> deadLetters) {
+
+        static DedupOutcome read(Path out, JobConfig.OutputFormat format) throws IOException {
+            Map<String, CorpusSample> samples = new HashMap<>();
+            for (CorpusSample sample : CorpusJobTest.samples(out, format)) {
+                assertThat(samples.put(sample.id(), sample)).as("second sample of " + sample.id()).isNull();
+            }
+            return new DedupOutcome(samples, CorpusJobTest.deadLetters(out));
+        }
+
+        /**
+         * Every input ends once, as a tokenized sample, a duplicate or a dead letter; one tokenized sample per
+         * distinct decodable image, with tokenize's tokens; every duplicate names a first copy of its image (a
+         * dead letter when that copy did not decode); and the counts agree.
+         */
+        void assertEveryInputEndsOnce(CorpusManifest manifest) {
+            assertThat(samples.keySet()).doesNotContainAnyElementsOf(deadLetters.keySet());
+            List<String> all = new ArrayList<>(samples.keySet());
+            all.addAll(deadLetters.keySet());
+            List<String> expectedIds = new ArrayList<>(corpus.images().keySet());
+            expectedIds.add(corpus.noImage());
+            assertThat(all).containsExactlyInAnyOrderElementsOf(expectedIds);
+
+            Map<String, List<String>> idsBySha = corpus.decodable().stream()
+                    .collect(Collectors.groupingBy(id -> sha256(corpus.images().get(id))));
+            List<CorpusSample> tokenized = samples.values().stream().filter(s -> s.duplicateOf() == null).toList();
+            assertThat(tokenized).extracting(CorpusSample::imageSha256).containsExactlyInAnyOrderElementsOf(idsBySha.keySet());
+            for (CorpusSample sample : tokenized) {
+                assertThat(sample.tokenIds()).as(sample.id()).containsExactly(tokensBySha.get(sample.imageSha256()));
+            }
+            List<CorpusSample> duplicates = samples.values().stream().filter(s -> s.duplicateOf() != null).toList();
+            for (CorpusSample duplicate : duplicates) {
+                CorpusSample first = samples.get(duplicate.duplicateOf());
+                if (first == null) {
+                    // The broken image's other copy: the first one read is the dead letter, this one names it.
+                    assertThat(deadLetters).as(duplicate.id()).containsKey(duplicate.duplicateOf());
+                    assertThat(corpus.broken()).as(duplicate.id()).containsKeys(duplicate.id(), duplicate.duplicateOf());
+                    assertThat(duplicate.tokenIds()).as(duplicate.id()).isNull();
+                    continue;
+                }
+                assertThat(first.duplicateOf()).as(duplicate.id()).isNull();
+                assertThat(first.imageSha256()).as(duplicate.id()).isEqualTo(duplicate.imageSha256());
+            }
+            // Every decodable copy beyond the first of its image, and the broken image's second copy.
+            assertThat(duplicates).hasSize(corpus.decodable().size() - idsBySha.size() + 1);
+            assertThat(deadLetters).hasSize(corpus.broken().size() - 1 + 1);
+            assertThat(manifest.counts()).isEqualTo(new CorpusManifest.Counts(
+                    expectedIds.size(), tokenized.size(), tokenized.size(), deadLetters.size(), duplicates.size()));
+        }
     }
 
     /** Every sample of an output that lacks {@code _SUCCESS.json}: Parquet through parquet-avro, the rest through {@link CorpusReader}. */

@@ -156,7 +156,7 @@ class TokenizeJobTest {
                 .setParallelism(1)
                 .map(new FailOnceAfterCheckpoint())
                 .setParallelism(1);
-        job.process(images).sinkTo(job.sink()).setParallelism(1);
+        job.records(job.process(images)).sinkTo(job.sink()).setParallelism(1);
         env.execute("failover");
 
         assertThat(FailOnceAfterCheckpoint.FAILED.get()).as("failure was injected").isTrue();

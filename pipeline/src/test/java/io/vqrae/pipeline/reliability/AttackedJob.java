@@ -1,5 +1,6 @@
 package io.vqrae.pipeline.reliability;
 
+import io.vqrae.pipeline.testing.ObservedRun;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.job.JobPlan;
@@ -27,7 +28,7 @@ public final class AttackedJob {
             settings.put(args[i].substring(0, eq), args[i].substring(eq + 1));
         }
         TokenizeJob job = new TokenizeJob(JobPlan.resolve(JobConfig.fromMap(settings), "memory-under-attack"));
-        ObservedRun.Result run = ObservedRun.run(job, "memory-under-attack", 2);
+        ObservedRun.Result run = ObservedRun.run(job::attach, "memory-under-attack", 2);
 
         // Each pool's peak since the JVM started; their sum bounds the heap's peak from above (pools peak at different times).
         long heapPeak = 0;

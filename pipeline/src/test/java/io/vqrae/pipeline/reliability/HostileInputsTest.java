@@ -1,5 +1,6 @@
 package io.vqrae.pipeline.reliability;
 
+import io.vqrae.pipeline.testing.ObservedRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vqrae.models.testing.TestPaths;
@@ -49,7 +50,7 @@ class HostileInputsTest {
             TokenizeJob job = new TokenizeJob(JobPlan.resolve(config, "hostile-inputs"));
             Map<Long, Input> byOffset = HostileInputs.send(config.kafka(), inputs);
 
-            ObservedRun.Result run = ObservedRun.run(job, "hostile-inputs", 2);
+            ObservedRun.Result run = ObservedRun.run(job::attach, "hostile-inputs", 2);
 
             OutputReader.Outputs out = OutputReader.readCommitted(config.kafka(), READ_TIMEOUT);
             Map<Long, String> outcomes = HostileInputs.outcomesByOffset(out);

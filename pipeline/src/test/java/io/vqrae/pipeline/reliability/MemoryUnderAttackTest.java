@@ -10,6 +10,7 @@ import io.vqrae.pipeline.embedded.EmbeddedKafka;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.kafka.OutputReader;
 import io.vqrae.pipeline.reliability.HostileInputs.Input;
+import io.vqrae.pipeline.testing.ChildJvm;
 import io.vqrae.pipeline.testing.ReliabilitySection;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,16 +80,9 @@ class MemoryUnderAttackTest {
     }
 
     private static int runChild(Path report, Map<String, String> settings, Path log) throws Exception {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), HEAP, "-XX:+ExitOnOutOfMemoryError"));
-        for (String line : Files.readAllLines(TestPaths.root().resolve("deploy/flink-jvm-options"))) {
-            if (!line.isBlank() && !line.startsWith("#")) {
-                command.add(line.strip());
-            }
-        }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), AttackedJob.class.getName(), report.toString()));
-        settings.forEach((key, value) -> command.add(key + "=" + value));
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        List<String> args = new ArrayList<>(List.of(report.toString()));
+        settings.forEach((key, value) -> args.add(key + "=" + value));
+        Process child = ChildJvm.start(ChildJvm.command(List.of(HEAP, "-XX:+ExitOnOutOfMemoryError"), AttackedJob.class.getName(), args), log);
         if (!child.waitFor(10, TimeUnit.MINUTES)) {
             child.destroyForcibly();
             throw new AssertionError("The job JVM did not finish within 10 minutes; its log: " + log);

@@ -43,7 +43,9 @@ public record TestCorpus(
      * Writes the corpus under {@code dir}: two shards of {@code scenes} generated scenes, the photos and the
      * broken files, and a loose folder of two images.
      *
-     * @param copies how many images appear a second time under another key (in a third shard and the loose folder)
+     * @param copies how many images appear a second time under another key, with a caption of their own, in a
+     *     third shard (the loose folder holds two more copies without captions); with copies, that shard also
+     *     holds one image twice under two keys and a second copy of a broken image
      */
     public static TestCorpus write(Path dir, int scenes, int copies) throws IOException {
         Path generated = dir.resolve("generated");
@@ -109,15 +111,28 @@ public record TestCorpus(
             Path tar = dir.resolve("00002.tar");
             shards.add(tar);
             List<String> originals = images.keySet().stream().filter(id -> !broken.containsKey(id)).limit(copies).toList();
+            String brokenOriginal = broken.keySet().iterator().next();
             try (TarShard out = TarShard.create(tar)) {
                 for (String original : originals) {
-                    String key = "copy-of-" + original;
-                    out.put(key + ".jpg", images.get(original));
-                    images.put(key, images.get(original));
+                    copy(out, "copy-of-" + original, original, images, captions);
                 }
+                // The same image twice in one shard, and a broken image again: its first copy is a dead letter.
+                copy(out, "twin-a", originals.get(0), images, captions);
+                copy(out, "twin-b", originals.get(0), images, captions);
+                copy(out, "copy-of-" + brokenOriginal, brokenOriginal, images, captions);
+                broken.put("copy-of-" + brokenOriginal, broken.get(brokenOriginal));
             }
         }
         return new TestCorpus(List.copyOf(shards), loose, images, broken, noImage, metadata, captions);
+    }
+
+    private static void copy(TarShard out, String key, String original, Map<String, byte[]> images, Map<String, String> captions)
+            throws IOException {
+        String caption = "caption of " + key;
+        out.put(key + ".jpg", images.get(original));
+        out.put(key + ".txt", caption.getBytes(StandardCharsets.UTF_8));
+        images.put(key, images.get(original));
+        captions.put(key, caption);
     }
 
     /** The key under which the generated file {@code name} went into a shard. */

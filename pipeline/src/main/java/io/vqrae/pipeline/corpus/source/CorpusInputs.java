@@ -1,8 +1,7 @@
 package io.vqrae.pipeline.corpus.source;
 
-import io.vqrae.operators.data.InputImage;
 import io.vqrae.pipeline.corpus.source.reader.CorpusFileReader;
-import io.vqrae.pipeline.corpus.source.reader.ImageFileFormat;
+import io.vqrae.pipeline.corpus.source.split.CorpusSplit;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -10,11 +9,12 @@ import java.nio.file.FileSystems;
 import java.nio.file.PathMatcher;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import org.apache.flink.connector.file.src.FileSource;
-import org.apache.flink.connector.file.src.enumerate.NonSplittingRecursiveEnumerator;
+import java.util.Map;
 import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
@@ -58,7 +58,7 @@ public final class CorpusInputs implements Serializable {
                 List<String> matches = new ArrayList<>();
                 for (FileStatus status : listed == null ? new FileStatus[0] : listed) {
                     if (matcher.matches(Paths.get(status.getPath().getName()))) {
-                        matches.add(status.getPath().toString());
+                        matches.add(status.getPath().makeQualified(fs).toString());
                     }
                 }
                 if (matches.isEmpty()) {
@@ -69,10 +69,16 @@ public final class CorpusInputs implements Serializable {
             } else if (!fs.exists(path)) {
                 throw new IllegalArgumentException("Input " + spec + " does not exist");
             } else {
-                roots.add(path.toString());
+                // Qualified, so the inputs mean the same on a cluster and on a rerun from another folder.
+                roots.add(path.makeQualified(fs).toString());
             }
         }
         return new CorpusInputs(List.copyOf(roots));
+    }
+
+    /** The inputs: folders and files as qualified URIs, globs expanded. */
+    public List<String> roots() {
+        return roots;
     }
 
     /** Whether a file found in an input folder is an input (see the class comment). */
@@ -85,43 +91,69 @@ public final class CorpusInputs implements Serializable {
         return dot < 0 || !CorpusFileReader.METADATA_EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
     }
 
-    /** The bounded Flink source over these inputs: one split per file, files in any order. */
-    public FileSource<InputImage> source(int maxImageBytes) {
-        Path[] paths = roots.stream().map(Path::new).toArray(Path[]::new);
-        return FileSource.forBulkFileFormat(new ImageFileFormat(this, maxImageBytes), paths)
-                .setFileEnumerator(() -> new NonSplittingRecursiveEnumerator(CorpusInputs::isInput))
-                .build();
+    /** The bounded Flink source over these inputs: one split per file. */
+    public CorpusSource source(int maxImageBytes) {
+        return new CorpusSource(this, maxImageBytes);
     }
 
-    /** Every input file, folders listed recursively, in a stable order (for {@code bin/vqrae load}). */
-    public List<FileStatus> files() throws IOException {
-        List<FileStatus> files = new ArrayList<>();
+    /**
+     * Every input file, folders listed recursively, in a stable order, each with the sidecars its folder's
+     * listing shows beside it: one listing request per folder, no request per file.
+     */
+    public List<CorpusSplit> splits() throws IOException {
+        List<CorpusSplit> splits = new ArrayList<>();
         for (String root : roots) {
             Path path = new Path(root);
-            collect(path.getFileSystem(), path.getFileSystem().getFileStatus(path), files, true);
+            FileSystem fs = path.getFileSystem();
+            FileStatus status = fs.getFileStatus(path);
+            if (status.isDir()) {
+                collect(fs, status.getPath(), splits);
+            } else {
+                // A file the user named is an input whatever its name; its sidecars are looked up once here.
+                Path parent = status.getPath().getParent();
+                String stem = stem(status.getPath().getName());
+                splits.add(split(status, existing(fs, new Path(parent, stem + ".json")), existing(fs, new Path(parent, stem + ".txt"))));
+            }
         }
-        return files;
+        return splits;
     }
 
-    private static void collect(FileSystem fs, FileStatus status, List<FileStatus> files, boolean named) throws IOException {
-        if (!status.isDir()) {
-            // A file the user named is an input whatever its name; filters apply to what folders hold.
-            if (named || isInput(status.getPath())) {
-                files.add(status);
-            }
-            return;
-        }
-        FileStatus[] children = fs.listStatus(status.getPath());
+    private void collect(FileSystem fs, Path folder, List<CorpusSplit> splits) throws IOException {
+        FileStatus[] children = fs.listStatus(folder);
         if (children == null) {
             return;
         }
-        java.util.Arrays.sort(children, Comparator.comparing(child -> child.getPath().getName()));
+        Arrays.sort(children, Comparator.comparing(child -> child.getPath().getName()));
+        Map<String, Path> byName = new HashMap<>();
         for (FileStatus child : children) {
-            if (child.isDir() && (child.getPath().getName().startsWith(".") || child.getPath().getName().startsWith("_"))) {
-                continue;
-            }
-            collect(fs, child, files, false);
+            byName.put(child.getPath().getName(), child.getPath());
         }
+        for (FileStatus child : children) {
+            String name = child.getPath().getName();
+            if (child.isDir()) {
+                if (!name.startsWith(".") && !name.startsWith("_")) {
+                    collect(fs, child.getPath(), splits);
+                }
+            } else if (isInput(child.getPath())) {
+                String stem = stem(name);
+                splits.add(split(child, byName.get(stem + ".json"), byName.get(stem + ".txt")));
+            }
+        }
+    }
+
+    private CorpusSplit split(FileStatus file, Path json, Path text) {
+        return CorpusSplit.of(file.getPath().toString(), file.getLen(), idOf(file.getPath()),
+                json == null ? null : json.toString(), text == null ? null : text.toString());
+    }
+
+    /** A loose image's name without its last extension: its sidecars are {@code STEM.json} and {@code STEM.txt}. */
+    private static String stem(String name) {
+        int dot = name.lastIndexOf('.');
+        return dot > 0 ? name.substring(0, dot) : name;
+    }
+
+    private static Path existing(FileSystem fs, Path path) throws IOException {
+        return fs.exists(path) ? path : null;
     }
 
     /** A loose file's id: its path below the deepest input folder that holds it, else its name. */
@@ -138,12 +170,12 @@ public final class CorpusInputs implements Serializable {
         return best == null ? file.getName() : path.substring(best.length());
     }
 
-    /** Opens one input file of {@link #files()} for reading its inputs in order. */
-    public CorpusFileReader open(FileStatus file, int maxImageBytes) {
+    /** Opens one input file of {@link #splits()} for reading its inputs in order. */
+    public static CorpusFileReader open(CorpusSplit split, int maxImageBytes) {
         try {
-            return CorpusFileReader.open(file.getPath(), file.getLen(), idOf(file.getPath()), maxImageBytes);
+            return CorpusFileReader.open(split, maxImageBytes);
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot open input " + file.getPath() + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("Cannot open input " + split.path() + ": " + e.getMessage(), e);
         }
     }
 

@@ -18,11 +18,29 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * the ones it writes.
  */
 public final class TarSamples implements Closeable {
-    /** A member: its bytes, or null when it was larger than the caller's limit (then only its size is known). */
-    public record Member(String name, String key, String extension, byte[] data, long size) {}
+    /**
+     * A member: its bytes, or null when it was larger than the caller's limit (then only its size is known).
+     *
+     * @param end the offset just past the member's data and padding, from the start of the stream: where the
+     *     next member's header starts
+     */
+    public record Member(String name, String key, String extension, byte[] data, long size, long end) {}
 
-    /** One sample: its key and members, in tar order. */
-    public record Sample(String key, List<Member> members) {}
+    /** Tar data is stored in 512-byte records. */
+    private static final int RECORD = 512;
+
+    /**
+     * One sample: its key and members, in tar order.
+     *
+     * @param key the sample's key
+     * @param members its members
+     */
+    public record Sample(String key, List<Member> members) {
+        /** Where the next sample's first header starts, from the start of the stream. */
+        public long end() {
+            return members.get(members.size() - 1).end();
+        }
+    }
 
     private final TarArchiveInputStream tar;
     private final ToLongFunction<String> maxBytesByExtension;
@@ -65,11 +83,17 @@ public final class TarSamples implements Closeable {
             int dot = name.indexOf('.', slash + 1);
             String key = dot < 0 ? name : name.substring(0, dot);
             String extension = dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
+            // Right after the header(s), the bytes read are where the member's data starts.
+            long end = ceilRecord(tar.getBytesRead() + entry.getSize());
             // Bytes of a member left unread are skipped by the next getNextEntry.
             byte[] data = entry.getSize() > maxBytesByExtension.applyAsLong(extension) ? null : readAll(entry.getSize());
-            return new Member(name, key, extension, data, entry.getSize());
+            return new Member(name, key, extension, data, entry.getSize(), end);
         }
         return null;
+    }
+
+    private static long ceilRecord(long offset) {
+        return (offset + RECORD - 1) / RECORD * RECORD;
     }
 
     private byte[] readAll(long size) throws IOException {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.pipeline.corpus.source.reader.CorpusFileReader;
+import io.vqrae.pipeline.corpus.source.split.CorpusSplit;
 import io.vqrae.pipeline.testing.TarShard;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -12,7 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,10 +34,13 @@ class CorpusInputsTest {
         write(dir.resolve(".git/c.jpg"), IMAGE);
 
         CorpusInputs inputs = CorpusInputs.resolve(List.of(dir.toString()));
-        List<String> ids = inputs.files().stream().map(file -> inputs.idOf(file.getPath())).toList();
-        assertThat(ids).containsExactly("a.jpg", "no-extension", "sub/b.png");
+        List<CorpusSplit> splits = inputs.splits();
+        assertThat(splits).extracting(CorpusSplit::looseId).containsExactly("a.jpg", "no-extension", "sub/b.png");
+        // The sidecars come from the folder's listing.
+        assertThat(splits.get(2).jsonSidecar()).endsWith("sub/b.json");
+        assertThat(splits.get(0).jsonSidecar()).isNull();
 
-        InputImage b = read(inputs, inputs.files().get(2), 1 << 20).get(0);
+        InputImage b = read(splits.get(2), 1 << 20).get(0);
         assertThat(b.id()).isEqualTo("sub/b.png");
         assertThat(b.payload()).isEqualTo(IMAGE);
         assertThat(b.origin().file().metadataJson()).isEqualTo("{}");
@@ -49,7 +53,8 @@ class CorpusInputsTest {
         TarShard.create(dir.resolve("00001.tar")).close();
         write(dir.resolve("notes.md"), IMAGE);
         CorpusInputs inputs = CorpusInputs.resolve(List.of(dir + "/*.tar"));
-        assertThat(inputs.files()).extracting(file -> file.getPath().getName()).containsExactly("00000.tar", "00001.tar");
+        assertThat(inputs.splits()).extracting(split -> new Path(split.path()).getName())
+                .containsExactly("00000.tar", "00001.tar");
 
         assertThatThrownBy(() -> CorpusInputs.resolve(List.of(dir + "/*.webp")))
                 .hasMessage("Input " + dir + "/*.webp matches no file");
@@ -69,7 +74,7 @@ class CorpusInputsTest {
                     .put("003.png", IMAGE).put("003.jpg", IMAGE);
         }
         CorpusInputs inputs = CorpusInputs.resolve(List.of(dir.resolve("shard.tar").toString()));
-        List<InputImage> read = read(inputs, inputs.files().get(0), 1024);
+        List<InputImage> read = read(inputs.splits().get(0), 1024);
 
         assertThat(read).extracting(InputImage::id).containsExactly("000", "001", "002", "003", "003.jpg");
         InputImage first = read.get(0);
@@ -85,9 +90,38 @@ class CorpusInputsTest {
         assertThat(read.get(4).readable()).isTrue();
     }
 
-    private static List<InputImage> read(CorpusInputs inputs, FileStatus file, int maxImageBytes) throws IOException {
+    @Test
+    void aShardResumedAtAnyPositionYieldsExactlyTheInputsNotYetEmitted(@TempDir java.nio.file.Path dir) throws Exception {
+        String longName = "a-long-key-" + "x".repeat(120);
+        try (TarShard shard = TarShard.create(dir.resolve("shard.tar"))) {
+            shard.put("000.jpg", IMAGE).put("000.txt", "zero".getBytes(StandardCharsets.UTF_8))
+                    .put(longName + ".jpg", IMAGE).put(longName + ".json", "{}".getBytes(StandardCharsets.UTF_8))
+                    .put("002.png", IMAGE).put("002.jpg", IMAGE).put("002.webp", IMAGE)
+                    .put("003.json", "{}".getBytes(StandardCharsets.UTF_8))
+                    .put("004.jpg", new byte[4096])
+                    .put("005.jpg", IMAGE);
+        }
+        CorpusSplit split = CorpusInputs.resolve(List.of(dir.resolve("shard.tar").toString())).splits().get(0);
+        List<String> all = read(split, 1024).stream().map(InputImage::id).toList();
+        assertThat(all).containsExactly("000", longName, "002", "002.jpg", "002.webp", "003", "004", "005");
+
+        // A checkpoint may be taken after any input, in the middle of a sample of three images too.
+        for (int done = 0; done <= all.size(); done++) {
+            CorpusSplit position;
+            try (CorpusFileReader reader = CorpusFileReader.open(split, 1024)) {
+                for (int i = 0; i < done; i++) {
+                    reader.next();
+                }
+                position = reader.position();
+            }
+            assertThat(read(position, 1024)).extracting(InputImage::id).as("resumed after %d inputs at %s", done, position)
+                    .containsExactlyElementsOf(all.subList(done, all.size()));
+        }
+    }
+
+    private static List<InputImage> read(CorpusSplit split, int maxImageBytes) throws IOException {
         List<InputImage> images = new ArrayList<>();
-        try (CorpusFileReader reader = inputs.open(file, maxImageBytes)) {
+        try (CorpusFileReader reader = CorpusInputs.open(split, maxImageBytes)) {
             for (InputImage image = reader.next(); image != null; image = reader.next()) {
                 images.add(image);
             }

@@ -1,6 +1,6 @@
 package io.vqrae.pipeline.corpus.sink.internal;
 
-import io.vqrae.operators.encode.EncodedRecord;
+import io.vqrae.operators.encode.EncodedSample;
 import io.vqrae.operators.encode.RecordKind;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +22,7 @@ import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
  * with the sinks' pending files, so after a restore they cover exactly the records the committed files
  * hold: replayed records are counted once, like the files hold them once.
  */
-public final class OutputCounter extends RichMapFunction<EncodedRecord, EncodedRecord> implements CheckpointedFunction {
+public final class OutputCounter extends RichMapFunction<EncodedSample, EncodedSample> implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
 
     private transient LongCounter[] counters;
@@ -55,9 +55,12 @@ public final class OutputCounter extends RichMapFunction<EncodedRecord, EncodedR
     }
 
     @Override
-    public EncodedRecord map(EncodedRecord record) {
-        counters[record.kind().ordinal()].add(1);
-        return record;
+    public EncodedSample map(EncodedSample sample) {
+        counters[sample.kind().ordinal()].add(1);
+        if (sample.features() != null) {
+            counters[RecordKind.FEATURES.ordinal()].add(1);
+        }
+        return sample;
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.vqrae.pipeline.corpus.source.reader;
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.operators.data.Origin;
 import io.vqrae.operators.data.SourceFile;
+import io.vqrae.pipeline.corpus.source.split.CorpusSplit;
 import io.vqrae.pipeline.corpus.webdataset.TarSamples;
 import io.vqrae.pipeline.corpus.webdataset.TarSamples.Member;
 import java.io.BufferedInputStream;
@@ -15,6 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 
@@ -34,6 +36,10 @@ import org.apache.flink.core.fs.Path;
  *
  * <p>No read grows with the input: an image over {@code maxImageBytes} and metadata over
  * {@value #MAX_METADATA_BYTES} bytes are not read into memory; they become unreadable inputs naming the size.
+ *
+ * <p>Reading a file costs one open of it: the sidecars a loose image has come from the listing that found it
+ * (no existence check per image, which object stores bill as a request), and a shard resumed from a
+ * checkpoint is opened at the offset of its next sample instead of read again from its start.
  */
 public final class CorpusFileReader implements Closeable {
     /** Members and files of these extensions are metadata, never images. */
@@ -43,91 +49,112 @@ public final class CorpusFileReader implements Closeable {
     private static final int TAR_MAGIC_OFFSET = 257;
     private static final byte[] TAR_MAGIC = "ustar".getBytes(StandardCharsets.US_ASCII);
 
+    private final CorpusSplit split;
     private final Path file;
-    private final long length;
-    private final String looseId;
     private final int maxImageBytes;
     private final InputStream in;
     private final TarSamples tar;
+    private final long base;
     private final List<InputImage> ready = new ArrayList<>();
+    /** Inputs still to drop, emitted before the split was checkpointed. */
+    private long toSkip;
+    /** Where the sample after those in {@link #ready} starts. */
+    private long nextSample;
+    /** Where the sample whose inputs are in {@link #ready} starts, and how many of them are out. */
+    private long readySample;
+    private long readyEmitted;
     private boolean looseDone;
 
-    private CorpusFileReader(Path file, long length, String looseId, int maxImageBytes, InputStream in, boolean shard) {
-        this.file = file;
-        this.length = length;
-        this.looseId = looseId;
+    private CorpusFileReader(CorpusSplit split, int maxImageBytes, InputStream in, boolean shard) {
+        this.split = split;
+        this.file = new Path(split.path());
         this.maxImageBytes = maxImageBytes;
         this.in = in;
+        this.base = split.offset();
+        this.nextSample = split.offset();
+        this.toSkip = split.skip();
         this.tar = shard
                 ? new TarSamples(in, extension -> METADATA_EXTENSIONS.contains(extension) ? MAX_METADATA_BYTES : maxImageBytes)
                 : null;
     }
 
     /**
-     * Opens {@code file}.
+     * Opens {@code split}'s file where the split left off.
      *
-     * @param length the file's size, as the listing that found it said (no second request for it)
-     * @param looseId the id the file gets if it is a loose image rather than a shard
      * @param maxImageBytes the largest image read into memory ({@code limits.max-image-bytes})
      */
-    public static CorpusFileReader open(Path file, long length, String looseId, int maxImageBytes) throws IOException {
-        Objects.requireNonNull(looseId, "looseId");
-        BufferedInputStream in = new BufferedInputStream(file.getFileSystem().open(file), 64 * 1024);
-        boolean shard;
+    public static CorpusFileReader open(CorpusSplit split, int maxImageBytes) throws IOException {
+        Path file = new Path(split.path());
+        FSDataInputStream raw = file.getFileSystem().open(file);
         try {
+            if (split.offset() > 0) {
+                // Only shards have offsets: resume at the sample's first header.
+                raw.seek(split.offset());
+                return new CorpusFileReader(split, maxImageBytes, new BufferedInputStream(raw, 64 * 1024), true);
+            }
+            BufferedInputStream in = new BufferedInputStream(raw, 64 * 1024);
             in.mark(TAR_MAGIC_OFFSET + TAR_MAGIC.length);
             byte[] head = in.readNBytes(TAR_MAGIC_OFFSET + TAR_MAGIC.length);
             in.reset();
-            shard = head.length == TAR_MAGIC_OFFSET + TAR_MAGIC.length
+            boolean shard = head.length == TAR_MAGIC_OFFSET + TAR_MAGIC.length
                     && Arrays.equals(head, TAR_MAGIC_OFFSET, head.length, TAR_MAGIC, 0, TAR_MAGIC.length);
-        } catch (IOException e) {
-            in.close();
+            return new CorpusFileReader(split, maxImageBytes, in, shard);
+        } catch (IOException | RuntimeException e) {
+            raw.close();
             throw e;
         }
-        return new CorpusFileReader(file, length, looseId, maxImageBytes, in, shard);
     }
 
     /** The next input, or null when the file has no more. */
     public InputImage next() throws IOException {
         if (tar == null) {
-            if (looseDone) {
+            if (looseDone || toSkip > 0) {
+                looseDone = true;
                 return null;
             }
             looseDone = true;
             return loose();
         }
-        while (ready.isEmpty()) {
-            if (!readSample()) {
-                return null;
+        while (true) {
+            while (ready.isEmpty()) {
+                if (!readSample()) {
+                    return null;
+                }
             }
+            InputImage next = ready.remove(0);
+            readyEmitted++;
+            if (toSkip == 0) {
+                return next;
+            }
+            toSkip--;
         }
-        return ready.remove(0);
+    }
+
+    /** The split as far as {@link #next} got, for a checkpoint. */
+    public CorpusSplit position() {
+        if (tar == null) {
+            return split.at(0, looseDone ? 1 : 0);
+        }
+        return ready.isEmpty() ? split.at(nextSample, 0) : split.at(readySample, readyEmitted);
     }
 
     private InputImage loose() throws IOException {
-        String name = file.getName();
-        int dot = name.lastIndexOf('.');
-        Path parent = file.getParent();
-        String stem = dot > 0 ? name.substring(0, dot) : name;
-        SourceFile source = new SourceFile(file.toString(), null,
-                sidecar(new Path(parent, stem + ".json")), sidecar(new Path(parent, stem + ".txt")));
-        if (length > maxImageBytes) {
-            return tooLarge(looseId, length, source);
+        SourceFile source = new SourceFile(file.toString(), null, sidecar(split.jsonSidecar()), sidecar(split.textSidecar()));
+        if (split.length() > maxImageBytes) {
+            return tooLarge(split.looseId(), split.length(), source);
         }
-        return InputImage.of(looseId, in.readNBytes((int) length), Origin.of(source));
+        return InputImage.of(split.looseId(), in.readNBytes((int) split.length()), Origin.of(source));
     }
 
-    private String sidecar(Path path) throws IOException {
-        FileSystem fs = path.getFileSystem();
-        if (!fs.exists(path)) {
+    private static String sidecar(String uri) throws IOException {
+        if (uri == null) {
             return null;
         }
-        long length = fs.getFileStatus(path).getLen();
-        if (length > MAX_METADATA_BYTES) {
-            return null;
-        }
-        try (InputStream sidecar = fs.open(path)) {
-            return new String(sidecar.readNBytes(MAX_METADATA_BYTES), StandardCharsets.UTF_8);
+        Path path = new Path(uri);
+        try (InputStream sidecar = path.getFileSystem().open(path)) {
+            byte[] bytes = sidecar.readNBytes(MAX_METADATA_BYTES + 1);
+            // Larger metadata is dropped rather than cut: a cut JSON document is not JSON.
+            return bytes.length > MAX_METADATA_BYTES ? null : new String(bytes, StandardCharsets.UTF_8);
         }
     }
 
@@ -164,17 +191,29 @@ public final class CorpusFileReader implements Closeable {
             ready.add(InputImage.unreadable(key, new byte[0], Origin.of(source),
                     "sample " + key + " of shard " + file + " has no image member (members: "
                             + members.stream().map(Member::name).toList() + ")"));
-            return true;
+        } else {
+            for (int i = 0; i < images.size(); i++) {
+                Member image = images.get(i);
+                String id = i == 0 ? key : key + "." + image.extension();
+                SourceFile source = new SourceFile(file.toString(), image.name(), json, text);
+                ready.add(image.data() == null
+                        ? tooLarge(id, image.size(), source)
+                        : InputImage.of(id, image.data(), Origin.of(source)));
+            }
         }
-        for (int i = 0; i < images.size(); i++) {
-            Member image = images.get(i);
-            String id = i == 0 ? key : key + "." + image.extension();
-            SourceFile source = new SourceFile(file.toString(), image.name(), json, text);
-            ready.add(image.data() == null
-                    ? tooLarge(id, image.size(), source)
-                    : InputImage.of(id, image.data(), Origin.of(source)));
-        }
+        readySample = nextSample;
+        readyEmitted = 0;
+        nextSample = base + sample.end();
         return true;
+    }
+
+    /** The inputs a shard's sample yields: one per image member, or one dead letter when it has none. */
+    public static int inputsOf(TarSamples.Sample sample) {
+        int images = 0;
+        for (Member member : sample.members()) {
+            images += METADATA_EXTENSIONS.contains(member.extension()) ? 0 : 1;
+        }
+        return Math.max(1, images);
     }
 
     @Override

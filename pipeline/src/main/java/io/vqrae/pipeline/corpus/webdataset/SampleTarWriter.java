@@ -1,4 +1,4 @@
-package io.vqrae.pipeline.corpus.sink.internal;
+package io.vqrae.pipeline.corpus.webdataset;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,6 +8,7 @@ import io.vqrae.models.npy.Npy;
 import io.vqrae.operators.data.Origin;
 import io.vqrae.operators.data.SourceFile;
 import io.vqrae.operators.encode.EncodedRecord;
+import io.vqrae.operators.encode.EncodedSample;
 import io.vqrae.schemas.DuplicateRecord;
 import io.vqrae.schemas.FeatureRecord;
 import io.vqrae.schemas.TokenRecord;
@@ -20,27 +21,24 @@ import java.time.Instant;
 import java.util.Date;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import org.apache.flink.api.common.serialization.BulkWriter;
-import org.apache.flink.core.fs.FSDataOutputStream;
 
 /**
- * Writes token, feature and duplicate records as WebDataset samples into one POSIX tar part file: per image
- * {@code KEY.json}, {@code KEY.tokens.npy} ({@code [grid_h, grid_w]}, uint16 or uint32) and
- * {@code KEY.features.npy}, consecutive, so numpy and tarfile alone read them (docs/corpora.md).
+ * Writes samples into one POSIX tar as WebDataset samples: per image {@code KEY.json},
+ * {@code KEY.tokens.npy} ({@code [grid_h, grid_w]}, uint16 or uint32) and {@code KEY.features.npy},
+ * consecutive, so numpy and tarfile alone read them (docs/corpora.md). A duplicate is its own sample: its
+ * {@code KEY.json} names the first id ({@code duplicate_of}) and carries the duplicate's own source, metadata
+ * and caption, beside the tokens of the image it duplicates when they are known.
  *
- * <p>An image's feature record follows its token record (the encoder emits them together), so the token
- * record waits until the next record shows whether features come with it: the JSON then describes them.
- * {@link #finish} writes a waiting sample, so a part file never ends inside one.
+ * <p>Each sample's members are whole 512-byte records once {@link #write} returns, so the stream may be
+ * persisted between samples and a tar resumed from there; {@link #finish} writes the end-of-archive records.
+ * The underlying stream is never closed here: its owner commits it.
  */
-public final class WebDatasetWriter implements BulkWriter<EncodedRecord> {
+public final class SampleTarWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final TarArchiveOutputStream tar;
-    private TokenRecord pendingTokens;
-    private Origin pendingOrigin;
 
-    WebDatasetWriter(FSDataOutputStream out) {
-        // finish() must leave the stream open: the file sink closes and commits it.
+    public SampleTarWriter(OutputStream out) {
         tar = new TarArchiveOutputStream(new FilterOutputStream(out) {
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
@@ -54,11 +52,6 @@ public final class WebDatasetWriter implements BulkWriter<EncodedRecord> {
         tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
     }
 
-    /** The factory the file sink opens a writer per part file with. */
-    public static BulkWriter.Factory<EncodedRecord> factory() {
-        return WebDatasetWriter::new;
-    }
-
     /**
      * The member-name key of an id: WebDataset cuts a sample's key at the first dot of a member's name, so
      * dots (and the escape character) are percent-escaped; the JSON keeps the id as it is.
@@ -67,41 +60,36 @@ public final class WebDatasetWriter implements BulkWriter<EncodedRecord> {
         return id.replace("%", "%25").replace(".", "%2E");
     }
 
-    @Override
-    public void addElement(EncodedRecord record) throws IOException {
-        switch (record.kind()) {
-            case TOKENS -> {
-                writePending(null);
-                pendingTokens = TokenRecord.fromByteBuffer(ByteBuffer.wrap(record.value()));
-                pendingOrigin = record.origin();
-            }
-            case FEATURES -> {
-                FeatureRecord features = FeatureRecord.fromByteBuffer(ByteBuffer.wrap(record.value()));
-                if (pendingTokens == null || !pendingTokens.getId().equals(features.getId())) {
-                    throw new IllegalStateException("Feature record of " + features.getId() + " without its token record");
-                }
-                writePending(features);
-            }
-            case DUPLICATE -> {
-                writePending(null);
-                writeDuplicate(DuplicateRecord.fromByteBuffer(ByteBuffer.wrap(record.value())), record.origin());
-            }
-            case DEAD_LETTER -> throw new IllegalArgumentException("Dead letters go to their own Avro files");
+    /** Writes one input's sample; a dead letter has none (dead letters go to their own Avro files). */
+    public void write(EncodedSample sample) throws IOException {
+        switch (sample.kind()) {
+            case TOKENS -> writeTokens(TokenRecord.fromByteBuffer(ByteBuffer.wrap(sample.record().value())), sample.features(),
+                    sample.origin(), null);
+            case DUPLICATE -> writeDuplicate(DuplicateRecord.fromByteBuffer(ByteBuffer.wrap(sample.record().value())),
+                    sample.originalTokens(), sample.origin());
+            case DEAD_LETTER, FEATURES -> throw new IllegalArgumentException("A " + sample.kind() + " is not a WebDataset sample");
         }
+        tar.flush();
     }
 
-    private void writePending(FeatureRecord features) throws IOException {
-        if (pendingTokens == null) {
-            return;
-        }
-        TokenRecord tokens = pendingTokens;
-        pendingTokens = null;
-        String key = sampleKey(tokens.getId());
+    /** Ends the archive (two zero records); the stream stays open. */
+    public void finish() throws IOException {
+        tar.finish();
+        tar.flush();
+    }
+
+    private void writeTokens(TokenRecord tokens, EncodedRecord featureRecord, Origin origin, DuplicateRecord duplicate) throws IOException {
+        FeatureRecord features = featureRecord == null ? null : FeatureRecord.fromByteBuffer(ByteBuffer.wrap(featureRecord.value()));
+        String id = duplicate == null ? tokens.getId() : duplicate.getId();
+        String key = sampleKey(id);
         Instant time = tokens.getProcessedAt();
 
         ObjectNode json = JSON.createObjectNode();
-        json.put("id", tokens.getId());
+        json.put("id", id);
         json.put("image_sha256", tokens.getImageSha256());
+        if (duplicate != null) {
+            json.put("duplicate_of", duplicate.getDuplicateOf());
+        }
         json.put("model_id", tokens.getModelId());
         json.put("model_version", tokens.getModelVersion());
         json.put("codebook_sha256", tokens.getCodebookSha256());
@@ -116,15 +104,15 @@ public final class WebDatasetWriter implements BulkWriter<EncodedRecord> {
             described.put("dtype", features.getDtype().name());
             features.getShape().forEach(described.putArray("shape")::add);
         }
-        source(json, pendingOrigin);
+        source(json, origin);
         json.put("processed_at", time.toString());
-        write(key + ".json", JSON.writeValueAsBytes(json), time);
+        member(key + ".json", JSON.writeValueAsBytes(json), time);
 
         String idType = switch (tokens.getDtype()) {
             case uint16 -> "<u2";
             case uint32 -> "<u4";
         };
-        write(key + ".tokens.npy", npy(idType, tokens.getTokenIds(), tokens.getGridHeight(), tokens.getGridWidth()), time);
+        member(key + ".tokens.npy", npy(idType, tokens.getTokenIds(), tokens.getGridHeight(), tokens.getGridWidth()), time);
         if (features != null) {
             // bfloat16 has no numpy dtype: its raw 16-bit words, as uint16, with the JSON naming them.
             String valueType = switch (features.getDtype()) {
@@ -133,17 +121,22 @@ public final class WebDatasetWriter implements BulkWriter<EncodedRecord> {
                 case bfloat16 -> "<u2";
             };
             long[] shape = features.getShape().stream().mapToLong(Integer::longValue).toArray();
-            write(key + ".features.npy", npy(valueType, features.getValues(), shape), time);
+            member(key + ".features.npy", npy(valueType, features.getValues(), shape), time);
         }
     }
 
-    private void writeDuplicate(DuplicateRecord duplicate, Origin origin) throws IOException {
+    /** A duplicate paired with its image's tokens is a token sample of its own id; one without them is JSON alone. */
+    private void writeDuplicate(DuplicateRecord duplicate, EncodedRecord originalTokens, Origin origin) throws IOException {
+        if (originalTokens != null) {
+            writeTokens(TokenRecord.fromByteBuffer(ByteBuffer.wrap(originalTokens.value())), null, origin, duplicate);
+            return;
+        }
         ObjectNode json = JSON.createObjectNode();
         json.put("id", duplicate.getId());
         json.put("image_sha256", duplicate.getImageSha256());
         json.put("duplicate_of", duplicate.getDuplicateOf());
         source(json, origin);
-        write(sampleKey(duplicate.getId()) + ".json", JSON.writeValueAsBytes(json), duplicate.getDetectedAt());
+        member(sampleKey(duplicate.getId()) + ".json", JSON.writeValueAsBytes(json), duplicate.getDetectedAt());
     }
 
     /** The input's file, and the metadata that came with it in the corpus. */
@@ -178,24 +171,12 @@ public final class WebDatasetWriter implements BulkWriter<EncodedRecord> {
         return new Npy(dtype, shape, values.duplicate().order(ByteOrder.LITTLE_ENDIAN)).toBytes();
     }
 
-    private void write(String name, byte[] content, Instant time) throws IOException {
+    private void member(String name, byte[] content, Instant time) throws IOException {
         TarArchiveEntry entry = new TarArchiveEntry(name);
         entry.setSize(content.length);
         entry.setModTime(Date.from(time));
         tar.putArchiveEntry(entry);
         tar.write(content);
         tar.closeArchiveEntry();
-    }
-
-    @Override
-    public void flush() throws IOException {
-        tar.flush();
-    }
-
-    @Override
-    public void finish() throws IOException {
-        writePending(null);
-        tar.finish();
-        tar.flush();
     }
 }
