@@ -199,6 +199,15 @@ def test_read_file_outputs():
         assert manifest["codebook_sha256"] == expected["codebook_sha256"], f"{what}: _SUCCESS.json codebook"
         samples = list(DataLoader(dataset, batch_size=None, num_workers=2))
         _check_samples(samples, expected, what, check_sidecars=sidecars)
+        if fmt == "webdataset":
+            # The run's index splits its samples over 2 ranks x 2 workers, every sample once.
+            assert dataset.index is not None and len(dataset.index["shardlist"]) > 1, f"{what}: shards.json"
+            assert sum(shard["nsamples"] for shard in dataset.index["shardlist"]) == len(samples), f"{what}: nsamples"
+            seen = collections.Counter()
+            for rank in range(2):
+                split = WebDatasetShards(directory, rank=rank, world_size=2)
+                seen.update(s["id"] for s in DataLoader(split, batch_size=None, num_workers=2))
+            assert sorted(seen) == sorted(s["id"] for s in samples) and set(seen.values()) == {1}, f"{what}: 2 x 2 split"
         assert manifest["counts"]["tokens"] == len(samples), f"{what}: _SUCCESS.json counts.tokens"
         dead = list(read_dead_letters(directory))
         assert _dead_letter_reasons(dead, what) == expected["dead_letters"]

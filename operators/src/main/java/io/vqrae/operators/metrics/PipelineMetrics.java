@@ -54,6 +54,17 @@ public final class PipelineMetrics {
             .help("Records between the last one read and the partition's last stable offset.")
             .labelNames(MetricLabels.names("topic", "partition")).register(REGISTRY);
 
+    // ---- a bounded run's progress, as its progress line shows it (set by the command that runs it) ----
+    static final Gauge RUN_INPUTS = Gauge.builder().name("vqrae_run_inputs")
+            .help("Inputs of a bounded run: state=total (counted, or estimated until counted; -1 while unknown), state=done"
+                    + " (tokenized, dead-lettered or found duplicate).")
+            .labelNames(MetricLabels.names("state")).register(REGISTRY);
+    static final Gauge RUN_RATE = Gauge.builder().name("vqrae_run_images_per_second")
+            .help("Inputs a bounded run handled per second over the last 30 s.").labelNames(MetricLabels.names()).register(REGISTRY);
+    static final Gauge RUN_ETA = Gauge.builder().name("vqrae_run_eta_seconds")
+            .help("Seconds a bounded run needs for its remaining inputs at its current rate; -1 while unknown.")
+            .labelNames(MetricLabels.names()).register(REGISTRY);
+
     // ---- time ----
     private static final double[] SECONDS = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600};
     static final Histogram END_TO_END = histogram("vqrae_end_to_end_latency_seconds",
@@ -70,6 +81,7 @@ public final class PipelineMetrics {
 
     private static final List<StatefulMetric<?, ?>> STATEFUL = List.of(IMAGES_CONSUMED, IMAGES_DECODED, IMAGES_TOKENIZED,
             DEAD_LETTERS, RECORDS_WRITTEN, BYTES_WRITTEN, BATCH_FLUSHES, PSNR_SKIPPED, BUFFERED_IMAGES, CONSUMER_LAG,
+            RUN_INPUTS, RUN_RATE, RUN_ETA,
             END_TO_END, DECODE, BATCH_WAIT, INFERENCE_BATCH, INFERENCE_IMAGE, ENCODE, BATCH_SIZE, PSNR);
 
     // ---- tokenizer health, read from the trackers at scrape time ----
@@ -122,6 +134,17 @@ public final class PipelineMetrics {
                 .filter(point -> job.equals(point.getLabels().get("job")))
                 .mapToDouble(point -> ((CounterSnapshot.CounterDataPointSnapshot) point).getValue())
                 .sum();
+    }
+
+    /**
+     * Publishes a bounded run's progress: its inputs in all ({@code total}, negative while unknown) and done, its
+     * rate and the seconds it still needs (negative while unknown).
+     */
+    public static void runProgress(MetricLabels labels, long total, long done, double imagesPerSecond, double etaSeconds) {
+        gauge(RUN_INPUTS, labels, "total").set(total);
+        gauge(RUN_INPUTS, labels, "done").set(done);
+        gauge(RUN_RATE, labels).set(imagesPerSecond);
+        gauge(RUN_ETA, labels).set(etaSeconds);
     }
 
     /** The codebook-health tracker of {@code labels}, made on first use for a codebook of {@code manifest}. */

@@ -33,7 +33,7 @@ import java.util.stream.Stream;
  */
 public final class Benchmark {
     /** The parts, in the order they run. */
-    public enum Part { ENGINE, DECODE, CEILING, STEADY, BATCH1, SERIALIZATION, SOAK, CORPUS }
+    public enum Part { ENGINE, DECODE, CEILING, STEADY, BATCH1, SERIALIZATION, SOAK, CORPUS, CORPUS_RUNS }
 
     /** Batch sizes of the engine part. */
     static final List<Integer> BATCH_SIZES = List.of(1, 2, 4, 8, 16, 32, 64);
@@ -50,6 +50,7 @@ public final class Benchmark {
      * @param rounds alternating rounds of each two-sided comparison
      * @param jobImages images through the job per steady-state run
      * @param soak length of the soak
+     * @param corpusRuns consecutive {@code tokenize-corpus} runs of part corpus-runs
      * @param python interpreter with Pillow, for the Pillow side of the decode part and the ideal
      * @param pythonPath {@code models/python}
      * @param jobSettings job config keys for every job part (e.g. {@code batching.max-size})
@@ -57,7 +58,7 @@ public final class Benchmark {
      * @param plot where the plot goes, or null
      */
     public record Options(Path model, Path nullModel, Path images, Set<Part> parts, double seconds, int rounds,
-            int jobImages, Duration soak, String python, Path pythonPath, Map<String, String> jobSettings, Path report,
+            int jobImages, Duration soak, int corpusRuns, String python, Path pythonPath, Map<String, String> jobSettings, Path report,
             Path plot) {
         public Options {
             Objects.requireNonNull(model, "model");
@@ -127,6 +128,9 @@ public final class Benchmark {
         }
         if (options.parts().contains(Part.CORPUS)) {
             corpus();
+        }
+        if (options.parts().contains(Part.CORPUS_RUNS)) {
+            corpusRuns();
         }
         if (options.plot() != null && !engine.isEmpty()) {
             plot(engine, steady, batchOne);
@@ -319,6 +323,30 @@ public final class Benchmark {
         entry.put("corpus_to_tokenize", r.corpus() / r.tokenize());
         entry.put("dedup_to_no_dedup", r.corpusDedup() / r.corpus());
         report.put("corpus", entry);
+    }
+
+    private void corpusRuns() throws Exception {
+        int photos = 1_600;
+        List<CorpusRunsBench.Run> runs = new CorpusRunsBench(options.model(), options.jobSettings())
+                .run(jobFiles, photos, options.corpusRuns());
+        List<Double> seconds = runs.stream().map(CorpusRunsBench.Run::seconds).toList();
+        double median = Timing.median(seconds);
+        double max = seconds.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+        long slow = seconds.stream().filter(t -> t > 1.5 * median).count();
+        int failures = runs.stream().mapToInt(CorpusRunsBench.Run::taskFailures).sum();
+        row("9 corpus runs", runs.size() + " x bin/vqrae tokenize-corpus --dedup, " + photos + " loose photos + a shard of "
+                        + CorpusRunsBench.SHARD_COPIES + " captioned copies, JVM start to exit",
+                fmt("median %.1f s, max %.1f s (%.2fx)", median, max, max / median),
+                fmt("%d runs above 1.5x the median; %d task failures", slow, failures));
+        out.println("  runs (s): " + seconds.stream().map(t -> fmt("%.1f", t)).collect(java.util.stream.Collectors.joining(" ")));
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("photos", photos + CorpusRunsBench.SHARD_COPIES);
+        entry.put("seconds", seconds);
+        entry.put("median_seconds", median);
+        entry.put("max_to_median", max / median);
+        entry.put("runs_above_1_5x_median", slow);
+        entry.put("task_failures", failures);
+        report.put("corpus_runs", entry);
     }
 
     private void serialization() throws Exception {

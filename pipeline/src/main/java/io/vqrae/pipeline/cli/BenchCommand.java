@@ -48,6 +48,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--soak-seconds", paramLabel = "N", defaultValue = "600", description = "Length of the soak (default: ${DEFAULT-VALUE}).")
     long soakSeconds;
 
+    @Option(names = "--corpus-runs", paramLabel = "N", defaultValue = "20",
+            description = "Consecutive tokenize-corpus runs of part corpus-runs (default: ${DEFAULT-VALUE}).")
+    int corpusRuns;
+
     @Option(names = "--python", paramLabel = "PATH", defaultValue = "/usr/bin/python3", description = "Python with Pillow (default: ${DEFAULT-VALUE}).")
     String python;
 
@@ -65,7 +69,7 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path pythonPath = Path.of(System.getProperty(CliDefaults.HOME_PROPERTY, ".")).resolve("models").resolve("python");
         Benchmark.run(new Benchmark.Options(model, nullModel, images, parts, seconds, rounds, jobImages,
-                Duration.ofSeconds(soakSeconds), python, pythonPath, jobSettings, report, plot), System.out);
+                Duration.ofSeconds(soakSeconds), corpusRuns, python, pythonPath, jobSettings, report, plot), System.out);
         return 0;
     }
 }

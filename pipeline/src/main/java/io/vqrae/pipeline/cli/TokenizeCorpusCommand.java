@@ -1,6 +1,8 @@
 package io.vqrae.pipeline.cli;
 
 import io.vqrae.operators.encode.RecordKind;
+import io.vqrae.operators.metrics.MetricLabels;
+import io.vqrae.operators.metrics.PipelineMetrics;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.corpus.CorpusJob;
 import io.vqrae.pipeline.corpus.CorpusManifest;
@@ -145,11 +147,14 @@ final class TokenizeCorpusCommand implements Callable<Integer> {
         JobExecutionResult result = null;
         String signal;
         Savepoint savepoint = new Savepoint();
-        try (CorpusCount count = CorpusCount.start(corpus.splits());
+        MetricLabels labels = plan.metrics().labels();
+        try (PipelineMetrics.Lease metrics = PipelineMetrics.acquire(jobConfig.metrics());
+                CorpusCount count = CorpusCount.start(corpus.splits());
                 StopOnSignal stop = StopOnSignal.install(() -> savepoint.stop(client, run),
                         () -> err.println(System.lineSeparator() + "tokenize-corpus: stopped without a savepoint; run the same command"
                                 + " again to resume from the last checkpoint"));
-                Progress progress = Progress.start(err, "images", () -> progress(client, count))) {
+                Progress progress = Progress.start(err, "images", () -> progress(client, count),
+                        (counts, rate, eta) -> PipelineMetrics.runProgress(labels, counts.total(), counts.done(), rate, eta))) {
             try {
                 result = client.getJobExecutionResult().get();
             } catch (ExecutionException e) {
@@ -212,14 +217,17 @@ final class TokenizeCorpusCommand implements Callable<Integer> {
         }
     }
 
+    /** The last counts the job reported. */
+    private volatile Map<String, Long> reported = Map.of();
+
     /** The counts so far, from the job's accumulators (TaskManagers report them with each heartbeat). */
-    private static Progress.Counts progress(JobClient client, CorpusCount count) {
-        Map<String, Long> counts;
+    private Progress.Counts progress(JobClient client, CorpusCount count) {
         try {
-            counts = counts(client.getAccumulators().get(5, TimeUnit.SECONDS));
+            reported = counts(client.getAccumulators().get(5, TimeUnit.SECONDS));
         } catch (Exception e) {
-            counts = Map.of(); // the job is starting or ending: no counts this time
+            // The job is starting or has ended: the last counts stand.
         }
+        Map<String, Long> counts = reported;
         CorpusCount.Total total = count.total();
         Map<String, Long> others = new LinkedHashMap<>();
         others.put("dead letters", counts.getOrDefault(OutputCounter.accumulator(RecordKind.DEAD_LETTER), 0L));

@@ -33,27 +33,39 @@ public final class Progress implements AutoCloseable {
         }
     }
 
+    /** Told each time the line is printed, e.g. to publish the same figures as metrics. */
+    public interface Listener {
+        /**
+         * @param counts the counts printed
+         * @param ratePerSecond the rate printed
+         * @param etaSeconds the seconds the rest needs at that rate; negative while unknown
+         */
+        void printed(Counts counts, double ratePerSecond, double etaSeconds);
+    }
+
     private final PrintStream err;
     private final String unit;
     private final Supplier<Counts> counts;
+    private final Listener listener;
     private final boolean terminal;
     private final ArrayDeque<long[]> samples = new ArrayDeque<>();
     private final Thread thread;
     private volatile boolean running = true;
     private Counts last;
 
-    private Progress(PrintStream err, String unit, Supplier<Counts> counts, boolean terminal) {
+    private Progress(PrintStream err, String unit, Supplier<Counts> counts, Listener listener, boolean terminal) {
         this.err = err;
         this.unit = unit;
         this.counts = counts;
+        this.listener = listener;
         this.terminal = terminal;
         this.thread = new Thread(this::run, "vqrae-progress");
         thread.setDaemon(true);
     }
 
-    /** Starts reporting {@code counts} of {@code unit} on {@code err}. */
-    public static Progress start(PrintStream err, String unit, Supplier<Counts> counts) {
-        Progress progress = new Progress(err, unit, counts, System.console() != null);
+    /** Starts reporting {@code counts} of {@code unit} on {@code err}, telling {@code listener} each line's figures. */
+    public static Progress start(PrintStream err, String unit, Supplier<Counts> counts, Listener listener) {
+        Progress progress = new Progress(err, unit, counts, listener, System.console() != null);
         progress.sample(System.nanoTime());
         progress.thread.start();
         return progress;
@@ -70,7 +82,8 @@ public final class Progress implements AutoCloseable {
     /** As {@link #start(PrintStream, long, LongSupplier, LongSupplier)}, counting {@code unit} and naming the failures. */
     public static Progress start(
             PrintStream err, long total, String unit, LongSupplier done, LongSupplier failures, String failuresLabel) {
-        return start(err, unit, () -> new Counts(done.getAsLong(), total, false, Map.of(failuresLabel, failures.getAsLong())));
+        return start(err, unit, () -> new Counts(done.getAsLong(), total, false, Map.of(failuresLabel, failures.getAsLong())),
+                (counts, rate, eta) -> {});
     }
 
     /** The text of a line, without the {@code progress: } prefix. */
@@ -92,12 +105,20 @@ public final class Progress implements AutoCloseable {
         } else if (counts.done() >= counts.total()) {
             line.append(", done");
         } else if (ratePerSecond > 0) {
-            line.append(", ETA ").append(duration((counts.total() - counts.done()) / ratePerSecond));
+            line.append(", ETA ").append(duration(etaSeconds(counts, ratePerSecond)));
         } else {
             line.append(", ETA unknown");
         }
         counts.others().forEach((label, value) -> line.append(String.format(Locale.ROOT, ", %,d %s", value, label)));
         return line.toString();
+    }
+
+    /** Seconds the remaining inputs need at {@code ratePerSecond}: 0 when done, negative while unknown. */
+    static double etaSeconds(Counts counts, double ratePerSecond) {
+        if (counts.total() < 0 || (ratePerSecond <= 0 && counts.done() < counts.total())) {
+            return -1;
+        }
+        return counts.done() >= counts.total() ? 0 : (counts.total() - counts.done()) / ratePerSecond;
     }
 
     /** {@code 42 s}, {@code 14 min}, {@code 3 h 05 min}, {@code 2 d 7 h}: as precise as an ETA deserves. */
@@ -144,6 +165,7 @@ public final class Progress implements AutoCloseable {
     private synchronized void print(boolean last) {
         double rate = sample(System.nanoTime());
         String text = "progress: " + line(this.last, unit, rate);
+        listener.printed(this.last, rate, etaSeconds(this.last, rate));
         if (terminal) {
             err.print("\r" + text + "\u001b[K" + (last ? System.lineSeparator() : ""));
         } else {

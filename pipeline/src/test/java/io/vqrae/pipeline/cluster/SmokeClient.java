@@ -109,6 +109,9 @@ public final class SmokeClient {
         if (!"parquet".equals(reader.manifest().get("format").asText())) {
             List<String> tokens = new ArrayList<>();
             reader.forEach(sample -> {
+                if (sample.duplicateOf() != null) {
+                    return; // another copy of an image tokenized under its first id
+                }
                 tokens.add(sample.id());
                 if (sample.tokenIds().length != sample.gridHeight() * sample.gridWidth() || sample.features() == null) {
                     problems.add(sample.id() + " has " + sample.tokenIds().length + " token ids or no features");

@@ -174,8 +174,7 @@ class CorpusResumeTest {
         assertThat(run.waitFor(3, TimeUnit.MINUTES)).isTrue();
         assertThat(run.exitValue()).as("log %s", log).isEqualTo(130);
         String stopped = Files.readString(log);
-        assertThat(stopped).contains("tokenize-corpus: stopped on SIGINT after ").contains(", with a savepoint; to resume, run the same command again: ")
-                .contains("tokenize-corpus --input");
+        assertThat(stopped).contains("tokenize-corpus: stopped on SIGINT after ").contains(", with a savepoint; to resume, run the same command again: vqrae tokenize-corpus --output " + out + " --dedup");
 
         Path otherModel = work.resolve("other-model");
         FileUtils.copyDirectory(MODEL_DIR.toFile(), otherModel.toFile());

@@ -92,7 +92,7 @@ class PythonReaderTest {
         for (String format : List.of("webdataset", "avro")) {
             Path out = dir.resolve("out-" + format);
             List<String> args = new ArrayList<>(List.of("tokenize-corpus", "--output", out.toString(), "--format", format,
-                    "--model", TestPaths.tinyModel().toString(), "--set", "batching.max-size=4", "--input"));
+                    "--model", TestPaths.tinyModel().toString(), "--set", "batching.max-size=4", "--set", "corpus.samples-per-shard=3", "--input"));
             args.addAll(corpus.inputs());
             assertThat(VqraeCli.commandLine().execute(args.toArray(String[]::new))).isZero();
             outputs.add(out.toString());
