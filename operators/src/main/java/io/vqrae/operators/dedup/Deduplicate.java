@@ -3,6 +3,7 @@ package io.vqrae.operators.dedup;
 import io.vqrae.operators.data.InputImage;
 import java.time.Duration;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.StateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -51,17 +52,23 @@ public final class Deduplicate extends KeyedProcessFunction<String, InputImage, 
         return input.readable() ? input.sha256() : "unreadable:" + input.id();
     }
 
-    @Override
-    public void open(OpenContext openContext) {
-        ValueStateDescriptor<String> descriptor = new ValueStateDescriptor<>("first-id", Types.STRING);
+    /**
+     * {@code descriptor}, its values forgotten {@code ttl} after their key was last read or written (zero:
+     * never), as deduplication forgets an image: one seen again and again stays remembered.
+     */
+    public static <S extends StateDescriptor<?, ?>> S forgottenAfter(S descriptor, Duration ttl) {
         if (!ttl.isZero()) {
-            // Reading a key refreshes it too: an image seen again and again stays remembered.
             descriptor.enableTimeToLive(StateTtlConfig.newBuilder(ttl)
                     .setUpdateType(StateTtlConfig.UpdateType.OnReadAndWrite)
                     .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
                     .build());
         }
-        firstId = getRuntimeContext().getState(descriptor);
+        return descriptor;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        firstId = getRuntimeContext().getState(forgottenAfter(new ValueStateDescriptor<>("first-id", Types.STRING), ttl));
         duplicates = getRuntimeContext().getMetricGroup().addGroup("vqrae").addGroup("dedup").counter("duplicates");
     }
 

@@ -1,6 +1,7 @@
 package io.vqrae.operators.encode;
 
 import io.vqrae.operators.data.Origin;
+import io.vqrae.operators.dedup.Deduplicate;
 import io.vqrae.operators.dedup.Duplicate;
 import io.vqrae.schemas.TokenRecord;
 import java.nio.ByteBuffer;
@@ -11,7 +12,6 @@ import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
@@ -61,14 +61,8 @@ public final class DuplicatePairing extends KeyedCoProcessFunction<String, Dupli
 
     @Override
     public void open(OpenContext openContext) {
-        ValueStateDescriptor<byte[]> descriptor = new ValueStateDescriptor<>("original-tokens", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
-        if (!ttl.isZero()) {
-            descriptor.enableTimeToLive(StateTtlConfig.newBuilder(ttl)
-                    .setUpdateType(StateTtlConfig.UpdateType.OnReadAndWrite)
-                    .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                    .build());
-        }
-        tokens = getRuntimeContext().getState(descriptor);
+        tokens = getRuntimeContext().getState(Deduplicate.forgottenAfter(
+                new ValueStateDescriptor<>("original-tokens", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO), ttl));
         waiting = getRuntimeContext().getListState(new ListStateDescriptor<>("waiting-duplicates", TypeInformation.of(Duplicate.class)));
     }
 

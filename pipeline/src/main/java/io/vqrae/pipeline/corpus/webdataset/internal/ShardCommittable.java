@@ -38,11 +38,10 @@ public record ShardCommittable(
 
     /** Serializes committables with the recoverable writer of the sink's filesystem. */
     public static final class Serializer implements SimpleVersionedSerializer<ShardCommittable> {
-        private final Path folder;
-        private RecoverableWriter writer;
+        private final LazyRecoverableWriter writer;
 
         public Serializer(Path folder) {
-            this.folder = folder;
+            this.writer = new LazyRecoverableWriter(folder);
         }
 
         @Override
@@ -58,9 +57,9 @@ public record ShardCommittable(
             out.writeLong(committable.bytes());
             out.writeBoolean(committable.shard() != null);
             if (committable.shard() != null) {
-                SimpleVersionedSerialization.writeVersionAndSerialize(writer().getCommitRecoverableSerializer(), committable.shard(), out);
+                SimpleVersionedSerialization.writeVersionAndSerialize(writer.get().getCommitRecoverableSerializer(), committable.shard(), out);
             } else {
-                SimpleVersionedSerialization.writeVersionAndSerialize(writer().getResumeRecoverableSerializer(), committable.superseded(), out);
+                SimpleVersionedSerialization.writeVersionAndSerialize(writer.get().getResumeRecoverableSerializer(), committable.superseded(), out);
             }
             return out.getCopyOfBuffer();
         }
@@ -76,16 +75,9 @@ public record ShardCommittable(
             long bytes = in.readLong();
             return in.readBoolean()
                     ? publish(name, samples, bytes,
-                            SimpleVersionedSerialization.readVersionAndDeSerialize(writer().getCommitRecoverableSerializer(), in))
+                            SimpleVersionedSerialization.readVersionAndDeSerialize(writer.get().getCommitRecoverableSerializer(), in))
                     : dropSuperseded(name,
-                            SimpleVersionedSerialization.readVersionAndDeSerialize(writer().getResumeRecoverableSerializer(), in));
-        }
-
-        private RecoverableWriter writer() throws IOException {
-            if (writer == null) {
-                writer = folder.getFileSystem().createRecoverableWriter();
-            }
-            return writer;
+                            SimpleVersionedSerialization.readVersionAndDeSerialize(writer.get().getResumeRecoverableSerializer(), in));
         }
     }
 }

@@ -29,11 +29,10 @@ public record ShardWriterState(int writer, long nextSeq, OpenShard open) {
 
     /** Serializes the state with the recoverable writer of the sink's filesystem. */
     public static final class Serializer implements SimpleVersionedSerializer<ShardWriterState> {
-        private final Path folder;
-        private RecoverableWriter writer;
+        private final LazyRecoverableWriter writer;
 
         public Serializer(Path folder) {
-            this.folder = folder;
+            this.writer = new LazyRecoverableWriter(folder);
         }
 
         @Override
@@ -50,7 +49,7 @@ public record ShardWriterState(int writer, long nextSeq, OpenShard open) {
             if (state.open() != null) {
                 out.writeLong(state.open().seq());
                 out.writeInt(state.open().samples());
-                SimpleVersionedSerialization.writeVersionAndSerialize(writer().getResumeRecoverableSerializer(), state.open().resumable(), out);
+                SimpleVersionedSerialization.writeVersionAndSerialize(writer.get().getResumeRecoverableSerializer(), state.open().resumable(), out);
             }
             return out.getCopyOfBuffer();
         }
@@ -68,17 +67,9 @@ public record ShardWriterState(int writer, long nextSeq, OpenShard open) {
                 long seq = in.readLong();
                 int samples = in.readInt();
                 open = new OpenShard(seq, samples,
-                        SimpleVersionedSerialization.readVersionAndDeSerialize(writer().getResumeRecoverableSerializer(), in));
+                        SimpleVersionedSerialization.readVersionAndDeSerialize(writer.get().getResumeRecoverableSerializer(), in));
             }
             return new ShardWriterState(writerNumber, nextSeq, open);
-        }
-
-        @SuppressWarnings("unchecked")
-        private RecoverableWriter writer() throws IOException {
-            if (writer == null) {
-                writer = folder.getFileSystem().createRecoverableWriter();
-            }
-            return writer;
         }
     }
 }
