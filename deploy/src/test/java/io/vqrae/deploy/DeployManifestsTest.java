@@ -8,7 +8,6 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodSpec;
-import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
@@ -192,8 +191,10 @@ class DeployManifestsTest {
     @Test
     void modelDir_isOnAVolumeOfTheJobManagerAndEveryTaskManager() {
         Path modelDir = Path.of(job.model().dir());
-        assertThat(mounts(jobManagerPod())).anyMatch(m -> modelDir.startsWith(m.getMountPath()));
-        assertThat(mounts(taskManagerPod())).anyMatch(m -> modelDir.startsWith(m.getMountPath()));
+        assertThat(mounts(jobManagerPod())).extracting(VolumeMount::getMountPath).as("the JobManager's mounts")
+                .anyMatch(path -> modelDir.startsWith(path));
+        assertThat(mounts(taskManagerPod())).extracting(VolumeMount::getMountPath).as("a TaskManager's mounts")
+                .anyMatch(path -> modelDir.startsWith(path));
     }
 
     @Test
@@ -331,44 +332,14 @@ class DeployManifestsTest {
         return Path.of(args.get(args.indexOf("--config") + 1));
     }
 
+    /** The JobManager's pod template as the operator makes it ({@link OperatorPods}, with this deployment's array merge). */
     static PodSpec jobManagerPod() {
-        return pod(deployment.getSpec().getJobManager().getPodTemplate());
+        return OperatorPods.jobManager(deployment, OperatorPods.mergesArraysByName(deployment)).getSpec();
     }
 
+    /** The TaskManager's pod template as the operator makes it. */
     static PodSpec taskManagerPod() {
-        return pod(deployment.getSpec().getTaskManager().getPodTemplate());
-    }
-
-    /**
-     * The pod spec the operator builds for a component: the component's template merged over the common one
-     * (volumes, containers by name; the operator's default merge, lists concatenated).
-     */
-    static PodSpec pod(PodTemplateSpec component) {
-        PodSpec common = deployment.getSpec().getPodTemplate().getSpec();
-        PodSpec own = component == null ? new PodSpec() : component.getSpec();
-        PodSpec merged = new PodSpec();
-        List<Volume> volumes = new ArrayList<>(common.getVolumes());
-        volumes.addAll(own.getVolumes());
-        merged.setVolumes(volumes);
-        Container main = new Container();
-        main.setName(MAIN_CONTAINER);
-        List<VolumeMount> mounts = new ArrayList<>();
-        for (PodSpec spec : List.of(common, own)) {
-            for (Container c : spec.getContainers()) {
-                if (MAIN_CONTAINER.equals(c.getName())) {
-                    mounts.addAll(c.getVolumeMounts());
-                    if (!c.getPorts().isEmpty()) {
-                        main.setPorts(c.getPorts());
-                    }
-                    if (c.getResources() != null) {
-                        main.setResources(c.getResources());
-                    }
-                }
-            }
-        }
-        main.setVolumeMounts(mounts);
-        merged.setContainers(List.of(main));
-        return merged;
+        return OperatorPods.taskManager(deployment, OperatorPods.mergesArraysByName(deployment)).getSpec();
     }
 
     static Container mainContainer(PodSpec pod) {
