@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
-import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodSpec;
-import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
@@ -25,6 +23,7 @@ import io.vqrae.operators.encode.RecordLimits;
 import io.vqrae.operators.tokenize.GpuAssignment;
 import io.vqrae.pipeline.cli.VqraeCli;
 import io.vqrae.pipeline.config.JobConfig;
+import io.vqrae.pipeline.job.ImageStages;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -33,13 +32,18 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.flink.api.common.operators.util.SlotSharingGroupUtils;
+import org.apache.flink.autoscaler.config.AutoScalerOptions;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
@@ -54,6 +58,12 @@ import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
 import org.apache.flink.kubernetes.operator.api.spec.UpgradeMode;
+import org.apache.flink.kubernetes.operator.config.KubernetesOperatorConfigOptions;
+import org.apache.flink.metrics.prometheus.PrometheusReporterFactory;
+import org.apache.flink.runtime.clusterframework.types.ResourceBudgetManager;
+import org.apache.flink.runtime.clusterframework.types.ResourceProfile;
+import org.apache.flink.runtime.resourcemanager.WorkerResourceSpec;
+import org.apache.flink.runtime.resourcemanager.slotmanager.SlotManagerUtils;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessSpec;
 import org.apache.flink.runtime.clusterframework.TaskExecutorProcessUtils;
 import org.junit.jupiter.api.BeforeAll;
@@ -78,7 +88,12 @@ class DeployManifestsTest {
     /** Flink's option classes whose keys a FlinkDeployment here may set. */
     static final List<Class<?>> FLINK_OPTION_CLASSES = List.of(CoreOptions.class, TaskManagerOptions.class,
             JobManagerOptions.class, CheckpointingOptions.class, StateBackendOptions.class,
-            HighAvailabilityOptions.class, RestartStrategyOptions.class, ExternalResourceOptions.class);
+            HighAvailabilityOptions.class, RestartStrategyOptions.class, ExternalResourceOptions.class,
+            // The operator's own keys, which a FlinkDeployment may set for itself.
+            KubernetesOperatorConfigOptions.class, AutoScalerOptions.class);
+
+    /** The keys of the Prometheus reporter named {@code prom}. */
+    static final String FLINK_REPORTER = "metrics.reporter.prom.";
 
     /** Flink's Kubernetes config key for an external resource's amount (KubernetesConfigOptions, flink-kubernetes). */
     static final String KUBERNETES_CONFIG_KEY_SUFFIX = "kubernetes.config-key";
@@ -142,21 +157,29 @@ class DeployManifestsTest {
                 }
             }
         }
-        // external-resource.gpu.*: keys Flink builds from the resource name, checked in gpus_externalResourceAndPodLimitAgree.
+        // external-resource.gpu.*: keys Flink builds from the resource name, checked in gpus_externalResourceAndPodLimitAgree;
+        // metrics.reporter.prom.*: the reporter's, checked in flinksOwnMetrics_haveAPortOfTheirOwn.
         String gpuPrefix = ExternalResourceOptions.getAmountConfigOptionForResource(GpuAssignment.RESOURCE)
                 .replace(ExternalResourceOptions.EXTERNAL_RESOURCE_AMOUNT_SUFFIX, "");
         List<String> problems = new ArrayList<>();
         for (String key : deployment.getSpec().getFlinkConfiguration().keySet()) {
             if (deprecated.containsKey(key) && !current.containsKey(key)) {
                 problems.add(key + " (deprecated: " + deprecated.get(key) + ")");
-            } else if (!current.containsKey(key) && !key.startsWith(gpuPrefix)) {
-                problems.add(key + " (not an option of Flink " + System.getProperty("vqrae.flink.version") + ")");
+            } else if (!current.containsKey(key) && !key.startsWith(gpuPrefix) && !key.startsWith(FLINK_REPORTER)) {
+                problems.add(key + " (not an option of Flink " + System.getProperty("vqrae.flink.version") + " or the operator)");
             }
         }
         assertThat(problems).isEmpty();
         // Typed reads fail on values Flink cannot parse.
         assertThat(flink.get(TaskManagerOptions.TASK_MANAGER_LOAD_BALANCE_MODE)).isEqualTo(TaskManagerOptions.TaskManagerLoadBalanceMode.TASKS);
         assertThat(flink.get(CheckpointingOptions.CHECKPOINTING_TIMEOUT)).isPositive();
+    }
+
+    /** deploy/README.md, "Autoscaler": the operator must not rescale a job whose capacity is its GPUs. */
+    @Test
+    void autoscaler_isOff() {
+        assertThat(flink.get(AutoScalerOptions.AUTOSCALER_ENABLED)).isFalse();
+        assertThat(deployment.getSpec().getFlinkConfiguration()).containsKey(AutoScalerOptions.AUTOSCALER_ENABLED.key());
     }
 
     @Test
@@ -192,8 +215,10 @@ class DeployManifestsTest {
     @Test
     void modelDir_isOnAVolumeOfTheJobManagerAndEveryTaskManager() {
         Path modelDir = Path.of(job.model().dir());
-        assertThat(mounts(jobManagerPod())).anyMatch(m -> modelDir.startsWith(m.getMountPath()));
-        assertThat(mounts(taskManagerPod())).anyMatch(m -> modelDir.startsWith(m.getMountPath()));
+        assertThat(mounts(jobManagerPod())).extracting(VolumeMount::getMountPath).as("the JobManager's mounts")
+                .anyMatch(path -> modelDir.startsWith(path));
+        assertThat(mounts(taskManagerPod())).extracting(VolumeMount::getMountPath).as("a TaskManager's mounts")
+                .anyMatch(path -> modelDir.startsWith(path));
     }
 
     @Test
@@ -211,36 +236,88 @@ class DeployManifestsTest {
         assertThat(limit.getNumericalAmount().longValueExact()).isEqualTo(gpusPerTaskManager);
         assertThat(mainContainer(jobManagerPod()).getResources()).as("the JobManager needs no GPU").isNull();
 
-        // Application mode asks for job.parallelism slots: that many / slots per TaskManager TaskManagers.
+        // The job's slots (ImageStages): per TaskManager, slots - GPUs in the default group (source, decode at
+        // job.parallelism) and one per GPU for the tokenizer, so as many TaskManagers for each.
         int slots = flink.get(TaskManagerOptions.NUM_TASK_SLOTS);
         int parallelism = deployment.getSpec().getJob().getParallelism();
-        assertThat(parallelism % slots).as("job.parallelism %s fills whole TaskManagers of %s slots", parallelism, slots).isZero();
-        assertThat((long) job.parallelism().tokenizer()).isEqualTo(parallelism / slots * gpusPerTaskManager);
+        long decodeSlots = slots - gpusPerTaskManager;
+        assertThat(parallelism % decodeSlots).as("job.parallelism %s fills whole TaskManagers of %s decode slots", parallelism, decodeSlots).isZero();
+        assertThat((long) job.parallelism().tokenizer()).isEqualTo(parallelism / decodeSlots * gpusPerTaskManager);
         int decode = job.parallelism().decode() == 0 ? parallelism : job.parallelism().decode();
         assertThat(Math.max(decode, job.parallelism().source())).isLessThanOrEqualTo(parallelism);
     }
 
+    /**
+     * The slots the job asks for fit a TaskManager as Flink counts it, in the layout above and no other: Flink's
+     * resource manager sizes each TaskManager from this configuration ({@code WorkerResourceSpec}, the total profile
+     * its slot manager books slots against), and {@link ResourceBudgetManager} books a TaskManager's slots.
+     */
     @Test
-    void taskManagerMemory_isAValidFlinkProcessSpec() {
+    void tokenizerSlots_fitEachTaskManagerOncePerGpu() {
+        Configuration cluster = new Configuration(flink);
+        cluster.set(TaskManagerOptions.TOTAL_PROCESS_MEMORY, MemorySize.parse(deployment.getSpec().getTaskManager().getResource().getMemory()));
+        ImageStages.GpuSlots groups = ImageStages.gpuSlots(cluster, job).orElseThrow();
+        ResourceProfile total = SlotManagerUtils.generateTaskManagerTotalResourceProfile(
+                WorkerResourceSpec.fromTaskExecutorProcessSpec(TaskExecutorProcessUtils.processSpecFromConfig(cluster)));
+        ResourceProfile tokenizer = ResourceProfile.fromResourceSpec(SlotSharingGroupUtils.extractResourceSpec(groups.tokenizer()), MemorySize.ZERO);
+        ResourceProfile other = ResourceProfile.fromResourceSpec(SlotSharingGroupUtils.extractResourceSpec(groups.others()), MemorySize.ZERO);
+        int slots = flink.get(TaskManagerOptions.NUM_TASK_SLOTS);
+        int gpus = Integer.parseInt(deployment.getSpec().getFlinkConfiguration().get(ExternalResourceOptions.getAmountConfigOptionForResource(GpuAssignment.RESOURCE)));
+        // Either order of booking: Flink's slot manager takes requirements in no fixed order.
+        for (boolean tokenizerFirst : List.of(true, false)) {
+            ResourceBudgetManager taskManager = new ResourceBudgetManager(total);
+            List<ResourceProfile> layout = new ArrayList<>(Collections.nCopies(gpus, tokenizer));
+            layout.addAll(Collections.nCopies(slots - gpus, other));
+            if (!tokenizerFirst) {
+                Collections.reverse(layout);
+            }
+            assertThat(layout).allSatisfy(slot -> assertThat(taskManager.reserve(slot)).as("%s on %s", slot, taskManager.getAvailableBudget()).isTrue());
+            assertThat(taskManager.reserve(other)).as("one more decode slot").isFalse();
+            assertThat(taskManager.reserve(tokenizer)).as("one more tokenizer slot").isFalse();
+        }
+        // And a TaskManager that only got decode slots so far has room for no more than slots - GPUs of them.
+        ResourceBudgetManager decodeOnly = new ResourceBudgetManager(total);
+        int decodeSlots = 0;
+        while (decodeOnly.reserve(other)) {
+            decodeSlots++;
+        }
+        assertThat(decodeSlots).isEqualTo(slots - gpus);
+        assertThat(decodeOnly.reserve(tokenizer)).isTrue();
+    }
+
+    /**
+     * What deploy/README.md ("TaskManager memory") measured of a TaskManager running so400m-256 (on CPU, with
+     * deploy/measure-taskmanager-memory): resident memory that is not the JVM's (ONNX Runtime: weights, arena), at
+     * batch 32, and the JVM's own beside heap, metaspace and direct buffers (code cache, GC, symbols, threads).
+     */
+    static final MemorySize MEASURED_NATIVE = MemorySize.ofMebiBytes(2830);
+    static final MemorySize MEASURED_JVM_OWN = MemorySize.ofMebiBytes(285);
+    /** Not measured (no GPU here): the CUDA runtime's, cuBLAS's and cuDNN's host memory in a GPU TaskManager. */
+    static final MemorySize CUDA_HOST_ESTIMATE = MemorySize.parse("1536m");
+
+    @Test
+    void taskManagerMemory_isAValidFlinkProcessSpec_withTheMeasuredNativeMemory() {
         var resource = deployment.getSpec().getTaskManager().getResource();
         Configuration conf = new Configuration(flink);
         conf.set(TaskManagerOptions.TOTAL_PROCESS_MEMORY, MemorySize.parse(resource.getMemory()));
         conf.set(TaskManagerOptions.CPU_CORES, resource.getCpu());
         TaskExecutorProcessSpec spec = TaskExecutorProcessUtils.processSpecFromConfig(conf);
-        assertThat(spec.getTaskOffHeapSize()).isEqualTo(flink.get(TaskManagerOptions.TASK_OFF_HEAP_MEMORY));
+        assertThat(spec.getTaskOffHeapSize()).isEqualTo(flink.get(TaskManagerOptions.TASK_OFF_HEAP_MEMORY))
+                .as("task off-heap holds ONNX Runtime's native memory").isGreaterThanOrEqualTo(MEASURED_NATIVE);
+        assertThat(spec.getJvmOverheadSize()).as("JVM overhead holds the JVM's own native memory and CUDA's")
+                .isGreaterThanOrEqualTo(MEASURED_JVM_OWN.add(CUDA_HOST_ESTIMATE));
         assertThat(spec.getTaskHeapSize().getBytes()).isPositive();
         assertThat(resource.getCpu()).isGreaterThanOrEqualTo(flink.get(TaskManagerOptions.NUM_TASK_SLOTS));
+        assertThat(flink.get(TaskManagerOptions.CPU_CORES)).as("taskmanager.cpu.cores: the pod's, which the job's slots share")
+                .isEqualTo(resource.getCpu());
     }
 
     @Test
     void bootstrapServers_areTheKafkaClustersListener() {
         List<String> addresses = new ArrayList<>();
         for (GenericKafkaListener listener : kafka.getSpec().getKafka().getListeners()) {
-            if (!listener.isTls()) {
-                addresses.add(kafka.getMetadata().getName() + "-kafka-bootstrap:" + listener.getPort());
-            }
+            addresses.add(kafka.getMetadata().getName() + "-kafka-bootstrap:" + listener.getPort());
         }
-        assertThat(job.kafka().properties()).as("no client security settings: a plain listener").doesNotContainKey("security.protocol");
         assertThat(addresses).contains(job.kafka().bootstrapServers());
     }
 
@@ -283,27 +360,84 @@ class DeployManifestsTest {
                 .isGreaterThanOrEqualTo(largest);
     }
 
+    /**
+     * A transaction opens at one checkpoint and commits when the next completes (interval + checkpoint time); when
+     * the job fails in between, the restarted job commits it, however long the job was down. So it must outlive an
+     * outage of {@link #OUTAGE} and the restart after it, and stay clearly below the brokers' maximum, which refuses a
+     * producer asking for more (deploy/README.md, "Outages").
+     */
     @Test
-    void transactions_outliveACheckpoint_withinTheBrokersLimit() {
+    void transactions_outliveAnOutage_withinTheBrokersLimit() {
         Duration interval = job.checkpoint().interval();
         Duration timeout = job.kafka().transactionTimeout();
-        Duration brokerMax = Duration.ofMillis(Long.parseLong(kafka.getSpec().getKafka().getConfig().get("transaction.max.timeout.ms").toString()));
-        // A transaction opens at one checkpoint and commits when the next completes: interval + checkpoint time.
-        assertThat(interval.plus(flink.get(CheckpointingOptions.CHECKPOINTING_TIMEOUT))).isLessThan(timeout);
-        assertThat(timeout).isLessThanOrEqualTo(brokerMax);
+        Duration brokerMax = Duration.ofMillis(Long.parseLong(brokerConfig("transaction.max.timeout.ms", null)));
+        Duration checkpoint = interval.plus(flink.get(CheckpointingOptions.CHECKPOINTING_TIMEOUT));
+        assertThat(checkpoint.plus(OUTAGE).plus(RESTART)).as("interval + checkpoint timeout + outage + restart").isLessThanOrEqualTo(timeout);
+        assertThat(timeout).as("kafka.transaction-timeout at least 10%% below transaction.max.timeout.ms")
+                .isLessThanOrEqualTo(brokerMax.multipliedBy(9).dividedBy(10));
+        Duration idExpiration = Duration.ofMillis(Long.parseLong(brokerConfig("transactional.id.expiration.ms", "604800000")));
+        assertThat(idExpiration).as("transactional ids remembered past the outage").isGreaterThan(timeout.plus(OUTAGE));
+    }
+
+    /** The input waits in Kafka while the job is down: its retention covers the outage and the restart. */
+    @Test
+    void inputRetention_outlivesAnOutage() {
+        KafkaTopic input = topic(job.kafka().topics().input());
+        Duration retention = Duration.ofMillis(Long.parseLong(input.getSpec().getConfig().get("retention.ms").toString()));
+        assertThat(retention).isGreaterThanOrEqualTo(OUTAGE.plus(RESTART));
+    }
+
+    /** The outage the deployment is sized to survive without losing input or committed output. */
+    static final Duration OUTAGE = Duration.ofHours(24);
+
+    /** Time to bring the job back after the outage: pods rescheduled, state restored from S3, the backlog begun. */
+    static final Duration RESTART = Duration.ofHours(1);
+
+    static String brokerConfig(String key, String orElse) {
+        Object value = kafka.getSpec().getKafka().getConfig().get(key);
+        assertThat(value != null || orElse != null).as("broker config %s", key).isTrue();
+        return value == null ? orElse : value.toString();
     }
 
     @Test
-    void podMonitor_scrapesTheTaskManagersMetricsPort() {
-        assertThat(podMonitor.getSpec().getSelector().getMatchLabels())
-                .containsEntry("app", deployment.getMetadata().getName())
-                .containsEntry("component", "taskmanager");
-        PodMetricsEndpoint endpoint = podMonitor.getSpec().getPodMetricsEndpoints().get(0);
-        assertThat(endpoint.getPath()).isEqualTo("/metrics");
-        assertThat(endpoint.getHonorLabels()).as("the series' own job label must survive").isTrue();
-        ContainerPort port = mainContainer(taskManagerPod()).getPorts().stream()
-                .filter(p -> endpoint.getPort().equals(p.getName())).findFirst().orElseThrow();
-        assertThat(job.metrics().port()).as("metrics.port: one port per TaskManager pod").isEqualTo(port.getContainerPort().toString());
+    void podMonitor_scrapesTheJobsMetricsOnTaskManagers_andFlinksEverywhere() {
+        // Flink labels a FlinkDeployment's JobManager and TaskManager pods app: <name>.
+        assertThat(podMonitor.getSpec().getSelector().getMatchLabels()).containsExactly(Map.entry("app", deployment.getMetadata().getName()));
+        List<PodMetricsEndpoint> endpoints = podMonitor.getSpec().getPodMetricsEndpoints();
+        assertThat(endpoints).extracting(PodMetricsEndpoint::getPath).containsOnly("/metrics");
+
+        PodMetricsEndpoint jobs = endpoints.stream().filter(e -> "metrics".equals(e.getPort())).findFirst().orElseThrow();
+        assertThat(jobs.getHonorLabels()).as("the series' own job label must survive").isTrue();
+        assertThat(port(taskManagerPod(), jobs.getPort())).as("metrics.port: one port per TaskManager pod").hasValue(job.metrics().port());
+        assertThat(port(jobManagerPod(), jobs.getPort())).as("no job metrics on the JobManager").isEmpty();
+
+        PodMetricsEndpoint flinks = endpoints.stream().filter(e -> !e.equals(jobs)).findFirst().orElseThrow();
+        String reporterPort = flink.toMap().get(FLINK_REPORTER + "port");
+        assertThat(port(taskManagerPod(), flinks.getPort())).hasValue(reporterPort);
+        assertThat(port(jobManagerPod(), flinks.getPort())).as("checkpoints and restarts are the JobManager's").hasValue(reporterPort);
+    }
+
+    /** Flink's Prometheus reporter: Flink's own factory, on a port that is not the job's. */
+    @Test
+    void flinksOwnMetrics_haveAPortOfTheirOwn() throws Exception {
+        Map<String, String> reporter = new TreeMap<>();
+        flink.toMap().forEach((key, value) -> {
+            if (key.startsWith(FLINK_REPORTER)) {
+                reporter.put(key.substring(FLINK_REPORTER.length()), value);
+            }
+        });
+        assertThat(reporter).containsOnlyKeys("factory.class", "port", "filterLabelValueCharacters");
+        // Or job_name="vqrae_stream" where the job's series have job="vqrae-stream" (MetricsEndToEndTest).
+        assertThat(reporter).containsEntry("filterLabelValueCharacters", "false");
+        assertThat(Class.forName(reporter.get("factory.class"))).isEqualTo(PrometheusReporterFactory.class);
+        assertThat(reporter.get("port")).as("one port: one JVM per pod").matches("\\d+");
+        assertThat(job.metrics().port()).isNotEqualTo(reporter.get("port"));
+    }
+
+    /** The number of the container port named {@code name} of the pod's main container, if it has one. */
+    static Optional<String> port(PodSpec pod, String name) {
+        return mainContainer(pod).getPorts().stream().filter(p -> name.equals(p.getName()))
+                .map(p -> p.getContainerPort().toString()).findFirst();
     }
 
     @Test
@@ -331,44 +465,14 @@ class DeployManifestsTest {
         return Path.of(args.get(args.indexOf("--config") + 1));
     }
 
+    /** The JobManager's pod template as the operator makes it ({@link OperatorPods}, with this deployment's array merge). */
     static PodSpec jobManagerPod() {
-        return pod(deployment.getSpec().getJobManager().getPodTemplate());
+        return OperatorPods.jobManager(deployment, OperatorPods.mergesArraysByName(deployment)).getSpec();
     }
 
+    /** The TaskManager's pod template as the operator makes it. */
     static PodSpec taskManagerPod() {
-        return pod(deployment.getSpec().getTaskManager().getPodTemplate());
-    }
-
-    /**
-     * The pod spec the operator builds for a component: the component's template merged over the common one
-     * (volumes, containers by name; the operator's default merge, lists concatenated).
-     */
-    static PodSpec pod(PodTemplateSpec component) {
-        PodSpec common = deployment.getSpec().getPodTemplate().getSpec();
-        PodSpec own = component == null ? new PodSpec() : component.getSpec();
-        PodSpec merged = new PodSpec();
-        List<Volume> volumes = new ArrayList<>(common.getVolumes());
-        volumes.addAll(own.getVolumes());
-        merged.setVolumes(volumes);
-        Container main = new Container();
-        main.setName(MAIN_CONTAINER);
-        List<VolumeMount> mounts = new ArrayList<>();
-        for (PodSpec spec : List.of(common, own)) {
-            for (Container c : spec.getContainers()) {
-                if (MAIN_CONTAINER.equals(c.getName())) {
-                    mounts.addAll(c.getVolumeMounts());
-                    if (!c.getPorts().isEmpty()) {
-                        main.setPorts(c.getPorts());
-                    }
-                    if (c.getResources() != null) {
-                        main.setResources(c.getResources());
-                    }
-                }
-            }
-        }
-        main.setVolumeMounts(mounts);
-        merged.setContainers(List.of(main));
-        return merged;
+        return OperatorPods.taskManager(deployment, OperatorPods.mergesArraysByName(deployment)).getSpec();
     }
 
     static Container mainContainer(PodSpec pod) {

@@ -49,13 +49,18 @@ class DockerImagesTest {
         }
     }
 
+    /**
+     * The very Flink release the job is compiled and tested against, not only its minor: Flink's classes load
+     * parent-first from the image's lib/, so a patch release in the image is code the tests never ran.
+     * {@code flink:2.2.1-scala_2.12-java17} is an official tag (apache/flink-docker, 2.2/scala_2.12-java17-ubuntu,
+     * release.metadata).
+     */
     @ParameterizedTest
     @EnumSource(Image.class)
     void flinkBase_isTheJobsFlinkReleaseAndJava(Image image) {
         String flink = image.read().baseImages().get(0);
-        String[] release = System.getProperty("vqrae.flink.version").split("\\.");
         String java = System.getProperty("vqrae.java.release");
-        assertThat(flink).matches("flink:" + release[0] + "\\." + release[1] + "\\.\\d+-scala_2\\.12-java" + java);
+        assertThat(flink).isEqualTo("flink:" + System.getProperty("vqrae.flink.version") + "-scala_2.12-java" + java);
     }
 
     @Test

@@ -21,13 +21,16 @@ import java.util.List;
  * @param intraOpThreads ONNX Runtime intra-op threads; 0 lets it choose
  * @param cacheDir where a process keeps its copies of models given by a filesystem URI as {@code dir} (the
  *     operators' {@code ModelCache}); blank = {@code <java.io.tmpdir>/vqrae-models} of each process
+ * @param gpuMemLimitBytes the most GPU memory ONNX Runtime's CUDA arena may hold per session (its
+ *     {@code gpu_mem_limit}); 0 = ONNX Runtime's default, no limit. Without one the arena keeps every block it ever
+ *     grew to, so a rare large batch can leave the GPU without room for anything else on it
  */
-public record ModelConfig(String dir, ExecutionProvider provider, List<Integer> deviceIds, int intraOpThreads, String cacheDir)
-        implements Serializable {
+public record ModelConfig(String dir, ExecutionProvider provider, List<Integer> deviceIds, int intraOpThreads, String cacheDir,
+        long gpuMemLimitBytes) implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** The shipped tiny model on the CPU, GPUs as Flink assigns them, ONNX Runtime's thread count. */
-    public static final ModelConfig DEFAULT = new ModelConfig("models/tiny", ExecutionProvider.CPU, List.of(), 0, "");
+    public static final ModelConfig DEFAULT = new ModelConfig("models/tiny", ExecutionProvider.CPU, List.of(), 0, "", 0);
 
     public ModelConfig {
         InvalidSettingException.requireNonBlank("dir", dir);
@@ -38,6 +41,7 @@ public record ModelConfig(String dir, ExecutionProvider provider, List<Integer> 
         }
         InvalidSettingException.requireBetween("intra-op-threads", intraOpThreads, 0, Integer.MAX_VALUE);
         InvalidSettingException.requireSet("cache-dir", cacheDir);
+        InvalidSettingException.requireBetween("gpu-mem-limit-bytes", gpuMemLimitBytes, 0, Long.MAX_VALUE);
     }
 
 
@@ -54,7 +58,8 @@ public record ModelConfig(String dir, ExecutionProvider provider, List<Integer> 
      * ordinal 0 without explicit ids (a caller with Flink's GPU assignment moves it, {@link SessionConfig#onDevice}).
      */
     public SessionConfig session(ModelManifest manifest, int slot) {
-        return new SessionConfig(manifest, provider, deviceIds.isEmpty() ? 0 : deviceIds.get(slot % deviceIds.size()), intraOpThreads);
+        return new SessionConfig(manifest, provider, deviceIds.isEmpty() ? 0 : deviceIds.get(slot % deviceIds.size()), intraOpThreads,
+                gpuMemLimitBytes);
     }
 
     /** Whether GPUs come from Flink's external resource assignment: CUDA without explicit {@link #deviceIds}. */

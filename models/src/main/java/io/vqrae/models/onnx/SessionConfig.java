@@ -14,8 +14,9 @@ import java.util.Objects;
  * @param provider execution provider
  * @param deviceId GPU ordinal for {@link ExecutionProvider#CUDA}; ignored on CPU
  * @param intraOpThreads threads ONNX Runtime may use inside one operator; 0 lets it choose (one per core)
+ * @param gpuMemLimitBytes the CUDA arena's {@code gpu_mem_limit}; 0 = none (ONNX Runtime's default); ignored on CPU
  */
-public record SessionConfig(ModelManifest manifest, ExecutionProvider provider, int deviceId, int intraOpThreads)
+public record SessionConfig(ModelManifest manifest, ExecutionProvider provider, int deviceId, int intraOpThreads, long gpuMemLimitBytes)
         implements Serializable {
     private static final long serialVersionUID = 1L;
 
@@ -24,15 +25,16 @@ public record SessionConfig(ModelManifest manifest, ExecutionProvider provider, 
         Objects.requireNonNull(provider, "provider");
         InvalidSettingException.requireBetween("device-id", deviceId, 0, Integer.MAX_VALUE);
         InvalidSettingException.requireBetween("intra-op-threads", intraOpThreads, 0, Integer.MAX_VALUE);
+        InvalidSettingException.requireBetween("gpu-mem-limit-bytes", gpuMemLimitBytes, 0, Long.MAX_VALUE);
     }
 
     /** This session on GPU ordinal {@code device}. */
     public SessionConfig onDevice(int device) {
-        return new SessionConfig(manifest, provider, device, intraOpThreads);
+        return new SessionConfig(manifest, provider, device, intraOpThreads, gpuMemLimitBytes);
     }
 
     /** CPU, device 0, ONNX Runtime's own thread count. */
     public static SessionConfig cpu(ModelManifest manifest) {
-        return new SessionConfig(manifest, ExecutionProvider.CPU, 0, 0);
+        return new SessionConfig(manifest, ExecutionProvider.CPU, 0, 0, 0);
     }
 }

@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import ai.onnxruntime.providers.OrtCUDAProviderOptions;
 import io.vqrae.models.manifest.ModelLoadException;
 import io.vqrae.models.manifest.ModelManifest;
 import java.nio.file.Path;
@@ -161,7 +162,15 @@ final class SharedGraph {
         options.addConfigEntry("session.intra_op.allow_spinning", "0");
         if (config.provider() == ExecutionProvider.CUDA) {
             try {
-                options.addCUDA(config.deviceId());
+                if (config.gpuMemLimitBytes() > 0) {
+                    // Copied into the session options by addCUDA.
+                    try (OrtCUDAProviderOptions cuda = new OrtCUDAProviderOptions(config.deviceId())) {
+                        cuda.add("gpu_mem_limit", Long.toString(config.gpuMemLimitBytes()));
+                        options.addCUDA(cuda);
+                    }
+                } else {
+                    options.addCUDA(config.deviceId());
+                }
             } catch (OrtException | UnsatisfiedLinkError e) {
                 throw new ModelLoadException(CudaDiagnosis.explain(config.deviceId(), e.getMessage()), e);
             }

@@ -106,10 +106,10 @@ class SessionLoadingTest {
         ModelManifest manifest = TestPaths.tinyManifest();
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
-            out.writeObject(new SessionConfig(manifest, ExecutionProvider.CPU, 1, 2));
+            out.writeObject(new SessionConfig(manifest, ExecutionProvider.CPU, 1, 2, 0));
         }
         try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
-            assertThat(in.readObject()).isEqualTo(new SessionConfig(manifest, ExecutionProvider.CPU, 1, 2));
+            assertThat(in.readObject()).isEqualTo(new SessionConfig(manifest, ExecutionProvider.CPU, 1, 2, 0));
         }
     }
 
@@ -145,15 +145,18 @@ class SessionLoadingTest {
     void cudaWithoutTheGpuBuildExplainsWhatIsMissing() {
         // What this checks only exists without the GPU build; with it, opening CUDA may rightly succeed.
         assumeFalse(OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA), "the GPU build of ONNX Runtime is on the classpath");
-        SessionConfig config = new SessionConfig(TestPaths.tinyManifest(), ExecutionProvider.CUDA, 0, 0);
-        int before = SharedGraph.openSessions();
-        assertThatThrownBy(() -> TokenizerSession.open(config))
-                .isInstanceOf(ModelLoadException.class)
-                .hasMessageContaining("CUDA execution provider could not be loaded")
-                .hasMessageContaining("CPU-only build")
-                .hasMessageContaining("onnxruntime_gpu")
-                .hasMessageContaining("libcudnn.so.9");
-        assertThat(SharedGraph.openSessions()).as("a failed open leaves no session behind").isEqualTo(before);
+        // With and without a CUDA arena limit (model.gpu-mem-limit-bytes), which takes ONNX Runtime's CUDA options.
+        for (long gpuMemLimit : new long[] {0, 1L << 30}) {
+            SessionConfig config = new SessionConfig(TestPaths.tinyManifest(), ExecutionProvider.CUDA, 0, 0, gpuMemLimit);
+            int before = SharedGraph.openSessions();
+            assertThatThrownBy(() -> TokenizerSession.open(config))
+                    .isInstanceOf(ModelLoadException.class)
+                    .hasMessageContaining("CUDA execution provider could not be loaded")
+                    .hasMessageContaining("CPU-only build")
+                    .hasMessageContaining("onnxruntime_gpu")
+                    .hasMessageContaining("libcudnn.so.9");
+            assertThat(SharedGraph.openSessions()).as("a failed open leaves no session behind").isEqualTo(before);
+        }
     }
 
     @Test

@@ -9,6 +9,7 @@ import io.vqrae.models.onnx.SessionConfig;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -113,6 +114,19 @@ public final class JobMetrics implements AutoCloseable {
         }
     }
 
+    /** The encoder's busy time of this tokenizer subtask, served as {@code vqrae_tokenizer_busy_ratio} until {@link #close}. */
+    public BusyTime encoderBusy() {
+        return PipelineMetrics.busy(this, labels, subtask);
+    }
+
+    /**
+     * This tokenizer subtask runs on GPU {@code device}, which {@code holders} subtasks of the TaskManager hold:
+     * served as {@code vqrae_tokenizer_gpu_holders} until {@link #close}.
+     */
+    public void gpu(int device, IntSupplier holders) {
+        PipelineMetrics.gpu(this, labels, subtask, device, holders);
+    }
+
     /** An image waited this long in the tokenizer's buffer before its batch ran. */
     public void waited(long nanos) {
         batchWaitSeconds.observe(nanos / NANOS);
@@ -163,6 +177,7 @@ public final class JobMetrics implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        PipelineMetrics.forget(this);
         try {
             if (sampler != null) {
                 sampler.close();

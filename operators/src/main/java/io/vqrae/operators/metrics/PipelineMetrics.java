@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,6 +88,14 @@ public final class PipelineMetrics {
     // ---- tokenizer health, read from the trackers at scrape time ----
     private static final Map<MetricLabels, CodebookHealth> HEALTH = new ConcurrentHashMap<>();
 
+    // ---- per open tokenizer subtask (keyed by its JobMetrics), read at scrape time ----
+    /** A series' label values and what it reads its value from. */
+    private record Served<T>(String[] labels, T source) {}
+
+    private static final Map<JobMetrics, Served<BusyTime>> BUSY = new ConcurrentHashMap<>();
+    /** How many subtasks of this TaskManager hold each subtask's GPU now. */
+    private static final Map<JobMetrics, Served<IntSupplier>> GPUS = new ConcurrentHashMap<>();
+
     static {
         health("vqrae_codebook_window_images", "Images in the codebook-health window.", s -> (double) s.images());
         health("vqrae_codebook_utilization_window_ratio", "Distinct token ids in the window / codebook size.", CodebookHealth.Snapshot::windowUtilization);
@@ -96,6 +105,16 @@ public final class PipelineMetrics {
         health("vqrae_codebook_perplexity", "2^entropy: codes effectively in use in the window.", CodebookHealth.Snapshot::perplexity);
         health("vqrae_quant_error_mean", "Mean quantisation error (graph output quant_error) over the window.", CodebookHealth.Snapshot::meanQuantError);
         health("vqrae_feature_norm_mean", "Mean L2 norm of token features over the window.", CodebookHealth.Snapshot::meanFeatureNorm);
+        GaugeWithCallback.builder().name("vqrae_tokenizer_busy_ratio")
+                .help("Share of the last minute the tokenizer subtask's encoder spent encoding (1 = the accelerator is the bottleneck).")
+                .labelNames(MetricLabels.names("subtask"))
+                .callback(callback -> BUSY.values().forEach(busy -> callback.call(busy.source().ratio(), busy.labels())))
+                .register(REGISTRY);
+        GaugeWithCallback.builder().name("vqrae_tokenizer_gpu_holders")
+                .help("Tokenizer subtasks of this TaskManager holding the GPU this subtask holds: 1, or more when they share it.")
+                .labelNames(MetricLabels.names("subtask", "gpu"))
+                .callback(callback -> GPUS.values().forEach(gpu -> callback.call(gpu.source().getAsInt(), gpu.labels())))
+                .register(REGISTRY);
     }
 
     private static final Object LOCK = new Object();
@@ -152,6 +171,22 @@ public final class PipelineMetrics {
         return HEALTH.computeIfAbsent(labels, l -> new CodebookHealth(manifest.codebookSize(), window));
     }
 
+
+    /** Starts serving the encoder busy time of {@code owner}'s subtask; {@link #forget} stops. */
+    static BusyTime busy(JobMetrics owner, MetricLabels labels, String subtask) {
+        return BUSY.computeIfAbsent(owner, o -> new Served<>(labels.values(subtask), new BusyTime())).source();
+    }
+
+    /** Starts serving which GPU {@code owner}'s subtask holds and how many subtasks of this TaskManager hold it. */
+    static void gpu(JobMetrics owner, MetricLabels labels, String subtask, int device, IntSupplier holders) {
+        GPUS.put(owner, new Served<>(labels.values(subtask, Integer.toString(device)), holders));
+    }
+
+    /** {@code owner} closed: its busy time and GPU are no longer served. */
+    static void forget(JobMetrics owner) {
+        BUSY.remove(owner);
+        GPUS.remove(owner);
+    }
 
     /** Mean PSNR (dB) of the sampled reconstructions of {@code labels}' job in this JVM, or null when none were sampled. */
     public static Double sampledPsnr(MetricLabels labels) {

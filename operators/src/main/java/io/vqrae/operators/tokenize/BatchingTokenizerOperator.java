@@ -8,6 +8,7 @@ import io.vqrae.operators.data.FeatureTensor;
 import io.vqrae.operators.data.PreprocessedImage;
 import io.vqrae.operators.data.Rejection;
 import io.vqrae.operators.data.TokenizedImage;
+import io.vqrae.operators.metrics.BusyTime;
 import io.vqrae.operators.metrics.JobMetrics;
 import io.vqrae.operators.tokenize.TokenizerMetrics.FlushCause;
 import io.vqrae.schemas.FailureStage;
@@ -84,6 +85,8 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
     private transient GpuAssignment.Lease gpu;
     private transient TokenizerMetrics metrics;
     private transient JobMetrics jobMetrics;
+    /** The encoder's busy time, which Flink cannot see (the mailbox thread yields while the encoder runs). */
+    private transient BusyTime encoderBusy;
     /** Buffered inputs as copies of their stream records, so each result can carry its input's timestamp. */
     private transient List<StreamRecord<PreprocessedImage>> buffer;
     /** {@link System#nanoTime} at which each buffered input arrived, for the batch-wait histogram. */
@@ -126,6 +129,10 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         session = TokenizerSession.open(sessionConfig);
         jobMetrics = JobMetrics.open(spec.metrics(), subtask)
                 .withTokenizerHealth(manifest, SessionConfig.cpu(manifest));
+        encoderBusy = jobMetrics.encoderBusy();
+        if (gpu != null) {
+            jobMetrics.gpu(gpu.device(), gpu::holders);
+        }
         String threadName = "vqrae-inference (" + (subtask + 1) + "/"
                 + getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks() + ")";
         inference = Executors.newSingleThreadExecutor(runnable -> {
@@ -329,7 +336,13 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
             pixels.add(record.getValue().chw());
         }
         long start = System.nanoTime();
-        EncodedBatch encoded = session.encode(pixels);
+        EncodedBatch encoded;
+        encoderBusy.begin();
+        try {
+            encoded = session.encode(pixels);
+        } finally {
+            encoderBusy.end();
+        }
         long inferenceNanos = System.nanoTime() - start;
         float[] featureNorms = new float[batch.size()];
         long now = System.currentTimeMillis();

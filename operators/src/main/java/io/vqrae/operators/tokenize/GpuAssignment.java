@@ -5,6 +5,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeSet;
 import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Which GPU a tokenizer subtask takes: one of those Flink's external resource framework gave its TaskManager
@@ -13,8 +15,16 @@ import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
  * GPUs as slots get a GPU each (ties go to the lowest ordinal). The holders are counted per JVM, which is per
  * TaskManager, and released with the {@link Lease}; a subtask index cannot do this, since indices say nothing
  * about which TaskManager a subtask runs on.
+ *
+ * <p>Two subtasks on one GPU run at half speed each while another GPU may idle, so taking a GPU that is already held
+ * is logged as an ERROR, and {@link Lease#holders} feeds the metric {@code vqrae_tokenizer_gpu_holders}. Where
+ * GPUs come from Flink, the job puts the tokenizer in a slot-sharing group that asks for one GPU per slot
+ * (the pipeline's {@code ImageStages}), so Flink never places more tokenizer subtasks on a TaskManager than it has
+ * GPUs; this is the check that it did not.
  */
 public final class GpuAssignment {
+    private static final Logger LOG = LoggerFactory.getLogger(GpuAssignment.class);
+
     /** The external resource name Flink's GPU driver is configured under. */
     public static final String RESOURCE = "gpu";
 
@@ -35,6 +45,13 @@ public final class GpuAssignment {
         /** The CUDA ordinal. */
         public int device() {
             return device;
+        }
+
+        /** How many subtasks of this TaskManager hold this lease's GPU now, this one included: 1 unless shared. */
+        public int holders() {
+            synchronized (HOLDERS) {
+                return HOLDERS.getOrDefault(device, 0);
+            }
         }
 
         @Override
@@ -75,7 +92,14 @@ public final class GpuAssignment {
                     device = ordinal;
                 }
             }
-            HOLDERS.merge(device, 1, Integer::sum);
+            int holders = HOLDERS.merge(device, 1, Integer::sum);
+            if (holders > 1) {
+                LOG.error("GPU {} is now held by {} tokenizer subtasks of this TaskManager, which has {} ({}): they share it at a "
+                        + "fraction of its speed each while a GPU elsewhere may idle. Flink placed more tokenizer subtasks here "
+                        + "than this TaskManager has GPUs; with external-resource.{}.amount set the job asks one GPU per "
+                        + "tokenizer slot (deploy/README.md). Metric: vqrae_tokenizer_gpu_holders",
+                        device, holders, ordinals.size(), ordinals, RESOURCE);
+            }
             return new Lease(device);
         }
     }

@@ -213,7 +213,7 @@ class BatchingTokenizerOperatorTest {
     }
 
     private static TokenizerSpec spec(Batching batching, FeatureOutput features) {
-        ModelConfig oneThread = new ModelConfig(MODEL_DIR.toString(), ExecutionProvider.CPU, List.of(0), 1, "");
+        ModelConfig oneThread = new ModelConfig(MODEL_DIR.toString(), ExecutionProvider.CPU, List.of(0), 1, "", 0);
         return new TokenizerSpec(TestPaths.manifest(MODEL_DIR), oneThread, batching, features,
                 new MetricsSpec(MetricsConfig.OFF, MetricLabels.of("test", TestPaths.manifest(MODEL_DIR))));
     }

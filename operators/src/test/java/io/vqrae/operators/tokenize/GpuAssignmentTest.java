@@ -50,6 +50,19 @@ class GpuAssignmentTest {
     }
 
     @Test
+    void aGpuHeldTwiceIsCountedWhileItIs() {
+        List<ExternalResourceInfo> oneGpu = List.of(FakeGpu.index("0"));
+        try (GpuAssignment.Lease first = GpuAssignment.acquire(oneGpu)) {
+            assertThat(first.holders()).isEqualTo(1);
+            try (GpuAssignment.Lease second = GpuAssignment.acquire(oneGpu)) {
+                assertThat(second.device()).isEqualTo(first.device());
+                assertThat(List.of(first.holders(), second.holders())).as("both see the GPU shared").containsExactly(2, 2);
+            }
+            assertThat(first.holders()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void infosWithoutAnOrdinalAreRefusedByName() {
         assertThatThrownBy(() -> GpuAssignment.acquire(List.of(new FakeGpu(Map.of("uuid", "GPU-1")))))
                 .hasMessage("A 'gpu' external resource without an 'index' property (keys [uuid])");

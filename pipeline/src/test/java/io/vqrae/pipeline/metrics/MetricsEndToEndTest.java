@@ -42,6 +42,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.metrics.prometheus.PrometheusReporterFactory;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -50,9 +53,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The real job (in-JVM broker + MiniCluster) with its Prometheus endpoint, scraped during and after the run,
- * and a real Prometheus server (Debian's, installed by bin/setup) scraping it, against which every PromQL
- * expression of the Grafana dashboard is evaluated.
+ * The real job (in-JVM broker + MiniCluster) with its Prometheus endpoint and Flink's own Prometheus reporter,
+ * scraped during and after the run, and a real Prometheus server (Debian's, installed by bin/setup) scraping both,
+ * against which every PromQL expression of the Grafana dashboard is evaluated while the job runs: the job reads its
+ * input unbounded and is cancelled once its outputs are committed, since Flink drops a job's metrics when it ends.
  */
 class MetricsEndToEndTest {
     private static final String JOB = "metrics-e2e";
@@ -67,12 +71,12 @@ class MetricsEndToEndTest {
     @Test
     void metricsFollowFromTheInputAndEveryDashboardQueryAnswersOnARealPrometheus() throws Exception {
         int metricsPort = freePort();
+        int flinkMetricsPort = freePort();
         int prometheusPort = freePort();
         try (EmbeddedKafka kafka = EmbeddedKafka.start(64 * 1024 * 1024)) {
             JobConfig config = JobConfig.fromMap(Map.ofEntries(
                     Map.entry("model.dir", TestPaths.tinyModel().toString()),
                     Map.entry("kafka.bootstrap-servers", kafka.bootstrapServers()),
-                    Map.entry("kafka.bounded", "true"),
                     Map.entry("kafka.starting-offsets", "earliest"),
                     Map.entry("kafka.topics.input", JOB + ".images"),
                     Map.entry("kafka.topics.tokens", JOB + ".tokens"),
@@ -88,7 +92,7 @@ class MetricsEndToEndTest {
             int sent = writeInputs(config);
 
             try (PipelineMetrics.Lease lease = PipelineMetrics.acquire(config.metrics());
-                    PrometheusServer prometheus = PrometheusServer.start(temp, prometheusPort, metricsPort);
+                    PrometheusServer prometheus = PrometheusServer.start(temp, prometheusPort, metricsPort, flinkMetricsPort);
                     JobMetrics opened = JobMetrics.open(plan.metrics(), 0)) {
                 assertThat(PipelineMetrics.port()).isEqualTo(metricsPort);
                 // What an operator's open does: the job's counters exist at 0. Prometheus must have seen them
@@ -96,9 +100,35 @@ class MetricsEndToEndTest {
                 prometheus.awaitValue("sum(vqrae_images_tokenized_total{job=\"" + JOB + "\"})", 0);
                 Scraper scraper = new Scraper(metricsPort);
                 scraper.start();
-                StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2);
+                Configuration flinkReporter = new Configuration();
+                flinkReporter.setString("metrics.reporter.prom.factory.class", PrometheusReporterFactory.class.getName());
+                flinkReporter.setString("metrics.reporter.prom.port", Integer.toString(flinkMetricsPort));
+                // As deploy/k8s sets it: job_name keeps its '-', as the dashboard's $job (our series' job label) has it.
+                flinkReporter.setString("metrics.reporter.prom.filterLabelValueCharacters", "false");
+                StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(2, flinkReporter);
                 new TokenizeJob(plan).attach(env);
-                env.execute(JOB);
+                JobClient job = env.executeAsync(JOB);
+                String flinkJob = "{job_name=\"" + JOB + "\"}";
+                try {
+                    // Every input handled and its outputs committed (by a checkpoint), the job still running.
+                    prometheus.awaitValue("sum(vqrae_images_tokenized_total{job=\"" + JOB + "\"}) + sum(vqrae_dead_letters_total{job=\""
+                            + JOB + "\"})", sent);
+                    awaitCommitted(config, GOOD, sent - GOOD);
+                    prometheus.awaitAtLeast("max(flink_jobmanager_job_numberOfCompletedCheckpoints" + flinkJob + ")", 1);
+                    Thread.sleep(1_000); // a few more scrapes, so every series has two samples for rate()
+                    dashboardAnswers(prometheus);
+
+                    // Flink's panels, against what this run did.
+                    assertThat(prometheus.value("max(flink_jobmanager_job_numRestarts" + flinkJob + ")")).as("no restart").isZero();
+                    assertThat(prometheus.value("max(flink_jobmanager_job_lastCheckpointDuration" + flinkJob + ")")).as("a checkpoint completed")
+                            .isGreaterThanOrEqualTo(0);
+                    assertThat(labels(prometheus.query("max by (task_name) (flink_taskmanager_job_task_backPressuredTimeMsPerSecond"
+                            + flinkJob + ")"), "task_name")).anyMatch(task -> task.contains("decode")).anyMatch(task -> task.startsWith("tokenize"));
+                    double encoderBusy = prometheus.value("max(vqrae_tokenizer_busy_ratio{job=\"" + JOB + "\"})");
+                    assertThat(encoderBusy).as("the encoder ran").isPositive().isLessThanOrEqualTo(1);
+                } finally {
+                    job.cancel().get();
+                }
                 scraper.stop();
                 assertThat(scraper.scrapesWithTheJob.get()).as("scrapes during the run that showed the job").isPositive();
 
@@ -135,21 +165,44 @@ class MetricsEndToEndTest {
                 assertThat(sum(after, "vqrae_codebook_dead_codes", Map.of())).isEqualTo(plan.manifest().codebookSize() - ids.size());
                 assertThat(sum(after, "vqrae_codebook_perplexity", Map.of())).isBetween(1.0, (double) ids.size());
 
-                // A real Prometheus scraped the run: every dashboard expression answers with at least one series.
-                prometheus.awaitValue("sum(vqrae_images_tokenized_total{job=\"" + JOB + "\"})", tokenized);
-                Thread.sleep(1_000); // a few more scrapes, so every series has two samples for rate()
-                List<String> expressions = dashboardExpressions();
-                assertThat(expressions).hasSizeGreaterThanOrEqualTo(20);
-                for (String expression : expressions) {
-                    String query = expression.replace("$__rate_interval", "1m").replace("$job", JOB);
-                    JsonNode result = prometheus.query(query);
-                    assertThat(result.size()).as("series of: " + query).isPositive();
-                    if (expression.startsWith("sum(rate(vqrae_images_tokenized_total")) {
-                        assertThat(result.get(0).get("value").get(1).asDouble()).as("throughput").isPositive();
-                    }
-                }
             }
         }
+    }
+
+    /** Waits until the job's committed outputs hold {@code tokens} token records and {@code deadLetters} dead letters. */
+    private static void awaitCommitted(JobConfig config, int tokens, int deadLetters) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        OutputReader.Outputs outputs;
+        do {
+            outputs = OutputReader.readCommitted(config.kafka(), Duration.ofSeconds(10));
+            if (outputs.tokens().size() == tokens && outputs.deadLetters().size() == deadLetters) {
+                return;
+            }
+            Thread.sleep(250);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("committed: " + outputs.tokens().size() + " token records and " + outputs.deadLetters().size()
+                + " dead letters, not " + tokens + " and " + deadLetters);
+    }
+
+    /** A real Prometheus scraped the running job: every dashboard expression answers with at least one series. */
+    private static void dashboardAnswers(PrometheusServer prometheus) throws Exception {
+        List<String> expressions = dashboardExpressions();
+        assertThat(expressions).hasSizeGreaterThanOrEqualTo(25);
+        for (String expression : expressions) {
+            String query = expression.replace("$__rate_interval", "1m").replace("$job", JOB);
+            JsonNode result = prometheus.query(query);
+            assertThat(result.size()).as("series of: " + query).isPositive();
+            if (expression.startsWith("sum(rate(vqrae_images_tokenized_total")) {
+                assertThat(result.get(0).get("value").get(1).asDouble()).as("throughput").isPositive();
+            }
+        }
+    }
+
+    /** The values of label {@code name} in a query's result. */
+    private static List<String> labels(JsonNode result, String name) {
+        List<String> values = new ArrayList<>();
+        result.forEach(series -> values.add(series.get("metric").path(name).asText()));
+        return values;
     }
 
     private static int writeInputs(JobConfig config) throws Exception {
@@ -255,13 +308,22 @@ class MetricsEndToEndTest {
             this.port = port;
         }
 
-        static PrometheusServer start(Path dir, int port, int metricsPort) throws Exception {
+        static PrometheusServer start(Path dir, int port, int metricsPort, int flinkMetricsPort) throws Exception {
             YAMLMapper yaml = new YAMLMapper();
             ObjectNode config = (ObjectNode) yaml.readTree(TestPaths.root().resolve("deploy/prometheus/prometheus.yml").toFile());
             // Fast scrapes, so a job of a few seconds leaves several samples of each counter.
             ((ObjectNode) config.get("global")).put("scrape_interval", "250ms");
-            ObjectNode scrape = (ObjectNode) config.get("scrape_configs").get(0);
-            ((ObjectNode) scrape.get("static_configs").get(0)).putArray("targets").add("127.0.0.1:" + metricsPort);
+            Map<String, Integer> targets = Map.of("vqrae", metricsPort, "flink", flinkMetricsPort);
+            assertThat(config.get("scrape_configs")).extracting(scrape -> scrape.get("job_name").asText())
+                    .containsExactlyInAnyOrderElementsOf(targets.keySet());
+            for (JsonNode scrape : config.get("scrape_configs")) {
+                String job = scrape.get("job_name").asText();
+                ((ObjectNode) scrape.get("static_configs").get(0)).putArray("targets").add("127.0.0.1:" + targets.get(job));
+                if (job.equals("flink")) {
+                    // Flink's reporter writes hundreds of series: more than 250 ms (the scrape timeout) on a busy machine.
+                    ((ObjectNode) scrape).put("scrape_interval", "1s");
+                }
+            }
             Path file = dir.resolve("prometheus.yml");
             yaml.writeValue(file.toFile(), config);
             Process check = new ProcessBuilder("promtool", "check", "config", file.toString()).redirectErrorStream(true).start();
@@ -283,15 +345,30 @@ class MetricsEndToEndTest {
         }
 
         void awaitValue(String promql, double value) throws Exception {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            await(promql, "==", v -> v == value, value);
+        }
+
+        void awaitAtLeast(String promql, double value) throws Exception {
+            await(promql, ">=", v -> v >= value, value);
+        }
+
+        private void await(String promql, String relation, java.util.function.DoublePredicate wanted, double value) throws Exception {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (System.nanoTime() < deadline) {
                 JsonNode result = query(promql);
-                if (result.size() > 0 && result.get(0).get("value").get(1).asDouble() == value) {
+                if (result.size() > 0 && wanted.test(result.get(0).get("value").get(1).asDouble())) {
                     return;
                 }
-                Thread.sleep(500);
+                Thread.sleep(250);
             }
-            throw new AssertionError("Prometheus never saw " + promql + " == " + value);
+            throw new AssertionError("Prometheus never saw " + promql + " " + relation + " " + value);
+        }
+
+        /** The value of a query with one series. */
+        double value(String promql) throws Exception {
+            JsonNode result = query(promql);
+            assertThat(result.size()).as("series of " + promql).isEqualTo(1);
+            return result.get(0).get("value").get(1).asDouble();
         }
 
         private void awaitReady() throws Exception {
