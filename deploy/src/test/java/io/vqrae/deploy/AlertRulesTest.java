@@ -71,6 +71,27 @@ class AlertRulesTest {
             assertThat(run.output()).as(file).contains("Unit Testing:  " + file + "\n  SUCCESS\n");
         }
         assertThat(run.output()).doesNotContain("FAILED");
+        // What passed, alert by alert: each case and the evaluation times at which it fired or stayed quiet.
+        System.out.println(cases());
+    }
+
+    /** Every alert's cases: the case's name, then {@code fires at T} or {@code quiet at T} per evaluation. */
+    static String cases() {
+        StringBuilder text = new StringBuilder();
+        for (String alert : alerts.keySet()) {
+            String file = fileTesting(alert);
+            text.append(alert).append(" (tests/").append(file).append(")\n");
+            for (JsonNode test : testFiles.get(file).get("tests")) {
+                List<String> checks = new ArrayList<>();
+                for (JsonNode check : test.get("alert_rule_test")) {
+                    if (alert.equals(check.get("alertname").asText())) {
+                        checks.add((check.path("exp_alerts").isEmpty() ? "quiet at " : "fires at ") + check.get("eval_time").asText());
+                    }
+                }
+                text.append("  ").append(test.get("name").asText()).append(": ").append(String.join(", ", checks)).append('\n');
+            }
+        }
+        return text.toString();
     }
 
     @Test
