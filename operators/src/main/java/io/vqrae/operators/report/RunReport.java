@@ -94,8 +94,11 @@ public record RunReport(long images, ThreadCpu.Usage usage, ReportConfig prices)
 
     private String costText() {
         Double cost = costPerMillionImages();
-        if (cost == null) {
+        if (!prices.priced()) {
             return "not priced (set report.core-hour-price and report.gpu-hour-price)";
+        }
+        if (cost == null) {
+            return "none (no images)";
         }
         return String.format(Locale.ROOT, "%.4f at %s per core-hour and %s per GPU-hour (%.4f core-hours, %.4f GPU-hours per 1,000"
                 + " images)", cost, price(prices.coreHourPrice()), price(prices.gpuHourPrice()),

@@ -39,21 +39,21 @@ public final class RunReportLog implements AutoCloseable {
     }
 
     private void run() {
-        ThreadCpu.Sample previous = ThreadCpu.sample();
-        long previousImages = images.getAsLong();
-        while (running) {
-            try {
+        // Sampled ten times an interval (at most every 10 s), so the threads of a job that ends count too.
+        Duration every = Duration.ofMillis(Math.max(1, Math.min(10_000, config.logEvery().toMillis() / 10)));
+        try (ThreadCpu.Recorder cpu = ThreadCpu.Recorder.start(every)) {
+            long previousImages = images.getAsLong();
+            while (running) {
                 Thread.sleep(config.logEvery().toMillis());
-            } catch (InterruptedException e) {
-                return;
+                ThreadCpu.Usage usage = cpu.lap();
+                long nowImages = images.getAsLong();
+                // A counter that went down was reset (the JVM's jobs ended and others began): count from 0.
+                long handled = nowImages >= previousImages ? nowImages - previousImages : nowImages;
+                LOG.info(new RunReport(handled, usage, config).logLine("last " + text(config.logEvery())));
+                previousImages = nowImages;
             }
-            ThreadCpu.Sample now = ThreadCpu.sample();
-            long nowImages = images.getAsLong();
-            // A counter that went down was reset (the JVM's jobs ended and others began): count from 0.
-            long handled = nowImages >= previousImages ? nowImages - previousImages : nowImages;
-            LOG.info(new RunReport(handled, ThreadCpu.between(previous, now), config).logLine("last " + text(config.logEvery())));
-            previous = now;
-            previousImages = nowImages;
+        } catch (InterruptedException e) {
+            // closed
         }
     }
 

@@ -6,6 +6,7 @@ import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,8 +24,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A thread's CPU counts from the first {@link Sample} (or its start, if later) to the last sample that saw it;
  * what threads that ended in between used after that is {@link #ENDED}, so the kinds add up to the process's CPU
- * time. {@link Recorder} samples every {@value Recorder#EVERY_MILLIS} ms to keep that small for a whole run (a
- * bounded job's task threads end before the run does). /proc counts in ticks of 10 ms, so a thread that used less
+ * time. {@link Recorder} samples every 500 ms to keep that small for a whole run (a bounded job's task threads end
+ * before the run does). /proc counts in ticks of 10 ms, so a thread that used less
  * than a tick shows none.
  */
 public final class ThreadCpu {
@@ -116,30 +117,33 @@ public final class ThreadCpu {
     }
 
     /**
-     * Samples from {@link #start()} to {@link #stop()}, so threads that end in between still count. Closing it
-     * without {@link #stop()} (a run that failed) only stops the sampling.
+     * Samples from {@link #start()} to {@link #stop()}, so threads that end in between still count; {@link #lap()}
+     * reads the usage so far and goes on. Closing it without {@link #stop()} (a run that failed) only stops the
+     * sampling.
      */
     public static final class Recorder implements AutoCloseable {
-        /** A sample reads one small file per thread: about a millisecond of CPU for the 150 threads of a demo. */
-        static final long EVERY_MILLIS = 250;
+        /** A sample reads one small file per thread: a few milliseconds of CPU for the 200 threads of a demo. */
+        static final Duration EVERY = Duration.ofMillis(500);
 
-        private final Sample first;
-        private final Map<Long, ThreadTime> lastSeen = new HashMap<>();
+        private final Source source;
         private final Thread thread;
+        private Sample first; // guarded by this
+        private final Map<Long, ThreadTime> lastSeen = new HashMap<>(); // guarded by this
         private volatile boolean running = true;
 
-        private Recorder(Source source) {
+        private Recorder(Source source, Duration every) {
+            this.source = source;
             first = sample(source);
             lastSeen.putAll(first.threads());
             thread = new Thread(() -> {
                 while (running) {
                     try {
-                        Thread.sleep(EVERY_MILLIS);
+                        Thread.sleep(every.toMillis());
                     } catch (InterruptedException e) {
                         return;
                     }
                     Sample now = sample(source);
-                    synchronized (lastSeen) {
+                    synchronized (this) {
                         lastSeen.putAll(now.threads());
                     }
                 }
@@ -148,22 +152,35 @@ public final class ThreadCpu {
             thread.start();
         }
 
+        /** Samples every {@link #EVERY}: for a run that ends its threads before it ends. */
         public static Recorder start() {
-            return new Recorder(Source.DEFAULT);
+            return new Recorder(Source.DEFAULT, EVERY);
+        }
+
+        /** Samples every {@code every}. */
+        public static Recorder start(Duration every) {
+            return new Recorder(Source.DEFAULT, every);
         }
 
         static Recorder start(Source source) {
-            return new Recorder(source);
+            return new Recorder(source, EVERY);
         }
 
-        /** Stops sampling and returns the usage since {@link #start()}. */
+        /** The usage since {@link #start()} or the last lap; the next lap counts from now. */
+        public synchronized Usage lap() {
+            Sample now = sample(source);
+            lastSeen.putAll(now.threads());
+            Usage usage = usage(first, lastSeen, now);
+            first = now;
+            lastSeen.clear();
+            lastSeen.putAll(now.threads());
+            return usage;
+        }
+
+        /** Stops sampling and returns the usage since {@link #start()} or the last lap. */
         public Usage stop() throws InterruptedException {
             close();
-            Sample last = sample(first.source());
-            synchronized (lastSeen) {
-                lastSeen.putAll(last.threads());
-                return usage(first, lastSeen, last);
-            }
+            return lap();
         }
 
         @Override

@@ -48,7 +48,7 @@ class RunReportTest {
 
         assertThat(report.cpuSecondsPerImage()).isEmpty();
         assertThat(report.costPerMillionImages()).isNull();
-        assertThat(report.logLine("last 10m")).contains("0 images; CPU per image no images");
+        assertThat(report.logLine("last 10m")).contains("0 images; CPU per image no images", "cost per million images none (no images)");
     }
 
     @Test

@@ -83,6 +83,24 @@ class ThreadCpuTest {
         assertThat(usage.cpuByKind().values().stream().mapToDouble(Double::doubleValue).sum()).isCloseTo(usage.cpuSeconds(), offset(1e-9));
     }
 
+    @Test
+    void recorder_lapsCountEachIntervalOnce() throws Exception {
+        try (ThreadCpu.Recorder recorder = ThreadCpu.Recorder.start()) {
+            Spinner first = Spinner.start("tokenize (1/1)#0", 0.3);
+            first.spun.await();
+            ThreadCpu.Usage one = recorder.lap();
+            Spinner second = Spinner.start("decode (1/2)#0", 0.3);
+            second.spun.await();
+            ThreadCpu.Usage two = recorder.lap();
+            first.finish();
+            second.finish();
+
+            assertThat(one.cpuByStage().get(Stage.TOKENIZER)).isGreaterThanOrEqualTo(first.cpuNanos.get() / 1e9 - TICKS);
+            assertThat(two.cpuByStage().get(Stage.DECODE)).isGreaterThanOrEqualTo(second.cpuNanos.get() / 1e9 - TICKS);
+            assertThat(two.cpuByStage().get(Stage.TOKENIZER)).as("the first spinner only waited during the second lap").isLessThan(TICKS);
+        }
+    }
+
     /** A thread that burns {@code seconds} of its own CPU time, then waits to be finished. */
     private static final class Spinner {
         final CountDownLatch spun = new CountDownLatch(1);
