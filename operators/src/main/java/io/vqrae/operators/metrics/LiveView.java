@@ -28,6 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The live view ({@code metrics.preview}): one HTML page at {@value #PATH} on the JVM's metrics endpoint that
@@ -40,6 +42,8 @@ import java.util.concurrent.TimeUnit;
  * {@link #HISTORY}; nothing is kept for a job after the endpoint stops.
  */
 public final class LiveView implements HttpHandler, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LiveView.class);
+
     public static final String PATH = "/preview";
     /** Samples shown per job, newest first. */
     public static final int SAMPLES = 6;
@@ -71,7 +75,14 @@ public final class LiveView implements HttpHandler, AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        ticker.scheduleAtFixedRate(this::tick, 0, TICK.toMillis(), TimeUnit.MILLISECONDS);
+        ticker.scheduleAtFixedRate(() -> {
+            try {
+                tick();
+            } catch (RuntimeException e) {
+                // A failed reading must not end the history: the executor would run this task never again.
+                LOG.warn("The live view could not read the counters", e);
+            }
+        }, 0, TICK.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Keeps a sample of {@code labels}' job: its input and reconstruction, uint8 [3, height, width]. */
@@ -122,7 +133,7 @@ public final class LiveView implements HttpHandler, AutoCloseable {
         }
     }
 
-    String page() {
+    private String page() {
         List<Tick> ticks;
         synchronized (history) {
             ticks = new ArrayList<>(history);

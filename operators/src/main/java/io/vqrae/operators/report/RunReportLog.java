@@ -1,6 +1,7 @@
 package io.vqrae.operators.report;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -31,7 +32,7 @@ public final class RunReportLog implements AutoCloseable {
     /**
      * Starts logging every {@code config.logEvery()}; null when that is 0.
      *
-     * @param images the images handled in this JVM so far (a counter)
+     * @param images the images handled in this JVM so far (a counter: the series live until the log stops)
      */
     public static RunReportLog start(ReportConfig config, LongSupplier images) {
         Objects.requireNonNull(images, "images");
@@ -46,10 +47,11 @@ public final class RunReportLog implements AutoCloseable {
             while (running) {
                 Thread.sleep(config.logEvery().toMillis());
                 ThreadCpu.Usage usage = cpu.lap();
+                if (!running) {
+                    return; // closed while reading: an interrupted read leaves threads out
+                }
                 long nowImages = images.getAsLong();
-                // A counter that went down was reset (the JVM's jobs ended and others began): count from 0.
-                long handled = nowImages >= previousImages ? nowImages - previousImages : nowImages;
-                LOG.info(new RunReport(handled, usage, config).logLine("last " + text(config.logEvery())));
+                LOG.info(new RunReport(nowImages - previousImages, usage, config).logLine("last " + text(config.logEvery())));
                 previousImages = nowImages;
             }
         } catch (InterruptedException e) {
@@ -58,7 +60,7 @@ public final class RunReportLog implements AutoCloseable {
     }
 
     private static String text(Duration duration) {
-        return duration.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
+        return duration.toString().substring(2).toLowerCase(Locale.ROOT);
     }
 
     @Override

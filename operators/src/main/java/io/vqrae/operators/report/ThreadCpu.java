@@ -70,7 +70,7 @@ public final class ThreadCpu {
      * What the process used between two samples.
      *
      * @param wallSeconds time between them
-     * @param cpuSeconds CPU time of the process
+     * @param cpuSeconds CPU time of the process (or its threads' sum, where that rounds a tick above it)
      * @param gpuSeconds device-seconds of GPUs held by tokenizer sessions ({@link GpuUse})
      * @param cpuByKind CPU seconds by kind of thread, most first; they add up to {@code cpuSeconds}
      */
@@ -205,8 +205,9 @@ public final class ThreadCpu {
                 byKind.merge(seen.getValue().kind(), nanos / 1e9, Double::sum);
             }
         }
-        long processNanos = last.processCpuNanos() - first.processCpuNanos();
-        byKind.put(first.source() == Source.PROC ? ENDED : NATIVE, Math.max(0, processNanos - counted) / 1e9);
+        // Threads and process are counted in ticks each, so the threads' sum can lie a tick or two above the process's.
+        long processNanos = Math.max(counted, last.processCpuNanos() - first.processCpuNanos());
+        byKind.put(first.source() == Source.PROC ? ENDED : NATIVE, (processNanos - counted) / 1e9);
         return new Usage((last.atNanos() - first.atNanos()) / 1e9, processNanos / 1e9, last.gpuSeconds() - first.gpuSeconds(), byKind);
     }
 
