@@ -39,7 +39,8 @@ public final class DecodeFunction extends ProcessFunction<InputImage, Preprocess
     @Override
     public void open(OpenContext openContext) {
         preparer = new ImagePreparer(spec.manifest(), spec.limits());
-        jobMetrics = JobMetrics.open(spec.metrics(), getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+        jobMetrics = JobMetrics.open(spec.metrics(), getRuntimeContext().getTaskInfo().getIndexOfThisSubtask())
+                .withDecodeMemory(DecodeMemory.shared());
         var metrics = getRuntimeContext().getMetricGroup().addGroup("vqrae").addGroup("decode");
         decoded = metrics.counter("imagesDecoded");
         rejected = metrics.counter("imagesRejected");

@@ -1,6 +1,8 @@
 package io.vqrae.operators.decode;
 
+import io.vqrae.operators.metrics.MemoryBudget;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The heap that decodes in this JVM may hold at once. {@code limits.max-pixels} bounds one decode; a
@@ -13,20 +15,28 @@ import java.util.concurrent.Semaphore;
  * the RGB array, the resampler) fits a 512 MiB heap, two at once do not fit 1 GiB (G1 allocates their arrays
  * as humongous objects) but fit 2 GiB. Hence {@value #BYTES_PER_PIXEL} bytes a pixel, against
  * {@value #HEAP_SHARE} of the heap; the rest is Flink's, Kafka's and the tokenizer's.
+ *
+ * <p>What is held, what waits and the time spent waiting are the {@code vqrae_decode_memory_*} series (the decode
+ * stage registers this budget with its metrics): decodes waiting for long means the budget, not the CPU, limits
+ * decoding.
  */
-public final class DecodeMemory {
+public final class DecodeMemory implements MemoryBudget {
     static final int BYTES_PER_PIXEL = 7;
     static final double HEAP_SHARE = 0.6;
     private static final long MIB = 1 << 20;
     private static final DecodeMemory SHARED = new DecodeMemory((long) (Runtime.getRuntime().maxMemory() * HEAP_SHARE));
 
     private final long capacityBytes;
+    private final int capacityPermits;
     /** In MiB, fair: a large image waiting is not overtaken forever by small ones. */
     private final Semaphore available;
+    /** Time decodes spent in {@link #reserve}, for the wait counter an alert watches. */
+    private final LongAdder waitedNanos = new LongAdder();
 
     DecodeMemory(long capacityBytes) {
         this.capacityBytes = capacityBytes;
-        this.available = new Semaphore(mebibytes(capacityBytes), true);
+        this.capacityPermits = mebibytes(capacityBytes);
+        this.available = new Semaphore(capacityPermits, true);
     }
 
     /** The budget of this JVM, shared by every decode slot (and every job) in it. */
@@ -44,8 +54,20 @@ public final class DecodeMemory {
         return pixels * BYTES_PER_PIXEL;
     }
 
+    @Override
     public long capacityBytes() {
         return capacityBytes;
+    }
+
+    /** What running decodes hold now, in bytes (whole MiB per decode). */
+    @Override
+    public long heldBytes() {
+        return (long) (capacityPermits - available.availablePermits()) * MIB;
+    }
+
+    @Override
+    public double waitedSeconds() {
+        return waitedNanos.sum() / 1e9;
     }
 
     /**
@@ -64,11 +86,16 @@ public final class DecodeMemory {
             return new Reservation(0); // not even a place in the queue: a fair semaphore queues a request for 0 too
         }
         int permits = Math.max(1, mebibytes(cost(pixels)));
+        // Timed whether it waits or not: an uncontended acquire adds tens of nanoseconds, and a tryAcquire first
+        // would ignore the fairness that keeps a large image from being overtaken forever.
+        long start = System.nanoTime();
         available.acquireUninterruptibly(permits);
+        waitedNanos.add(System.nanoTime() - start);
         return new Reservation(permits);
     }
 
     /** Decodes waiting for memory now. */
+    @Override
     public int waiting() {
         return available.getQueueLength();
     }

@@ -67,6 +67,11 @@ final class CodebookHealth {
         next = (next + 1) % window;
     }
 
+    /** Each code's count in the window, a copy. */
+    synchronized long[] windowCounts() {
+        return windowCounts.clone();
+    }
+
     /** A consistent reading of every figure. */
     synchronized Snapshot snapshot() {
         double entropy = 0;

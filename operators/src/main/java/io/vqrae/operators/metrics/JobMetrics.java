@@ -46,7 +46,7 @@ public final class JobMetrics implements AutoCloseable {
         this.spec = spec;
         this.labels = spec.labels();
         this.subtask = Integer.toString(subtask);
-        this.lease = holdEndpoint ? PipelineMetrics.acquire(spec.config()) : null;
+        this.lease = holdEndpoint ? PipelineMetrics.acquire(spec) : null;
         // Resolving a series creates it at 0, so rate() sees the first images as an increase (Prometheus does
         // not count a series' first appearance as one).
         this.consumed = PipelineMetrics.counter(PipelineMetrics.IMAGES_CONSUMED, labels, this.subtask);
@@ -77,16 +77,27 @@ public final class JobMetrics implements AutoCloseable {
 
     /**
      * Turns on the tokenizer's health tracking (when {@code metrics.health}) and PSNR sampling (when
-     * {@code metrics.psnr-every} > 0, with a decoder session like {@code session} on the CPU).
+     * {@code metrics.psnr-every} > 0, with a decoder session like {@code session} on the CPU), whose samples the
+     * live view shows (when {@code metrics.preview}).
      */
     public JobMetrics withTokenizerHealth(ModelManifest manifest, SessionConfig session) throws ModelLoadException {
         if (spec.config().health()) {
             health = PipelineMetrics.health(labels, manifest, spec.config().healthWindow());
         }
         if (spec.config().psnrEvery() > 0) {
+            ReconstructionSampler.Listener preview = spec.config().preview()
+                    ? (input, reconstruction, db) -> PipelineMetrics.previewSample(labels, input, reconstruction,
+                            manifest.imageHeight(), manifest.imageWidth(), db)
+                    : null;
             sampler = new ReconstructionSampler(session, PipelineMetrics.histogram(PipelineMetrics.PSNR, labels),
-                    PipelineMetrics.counter(PipelineMetrics.PSNR_SKIPPED, labels));
+                    PipelineMetrics.counter(PipelineMetrics.PSNR_SKIPPED, labels), preview);
         }
+        return this;
+    }
+
+    /** Serves the decode memory budget of this JVM (the decode stage's) with this job's labels. */
+    public JobMetrics withDecodeMemory(MemoryBudget budget) {
+        PipelineMetrics.decodeMemory(labels, Objects.requireNonNull(budget, "budget"));
         return this;
     }
 

@@ -4,6 +4,7 @@ import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -14,6 +15,7 @@ import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.vqrae.models.manifest.ModelManifest;
+import io.vqrae.operators.report.RunReportLog;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.util.List;
@@ -21,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
+import java.util.function.ToDoubleFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +34,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each user {@link #acquire acquires} a lease and closes it when done; the endpoint starts with the first
  * lease and stops with the last, so a finished job leaves no server behind on a TaskManager. A command that
- * wants the endpoint to outlive its job (the demo, a test) holds a lease of its own.
+ * wants the endpoint to outlive its job (the demo, a test) holds a lease of its own. With the endpoint run the
+ * {@link LiveView live view} ({@code metrics.preview}) and the JVM's run report log ({@code report.log-every}).
  *
  * <p>Metrics never fail the job: a port range that is all taken leaves this JVM without an endpoint (logged).
  */
@@ -117,20 +121,39 @@ public final class PipelineMetrics {
                 .register(REGISTRY);
     }
 
+    // ---- decode memory, read from the JVM's budget at scrape time ----
+    private static final Map<MetricLabels, MemoryBudget> BUDGETS = new ConcurrentHashMap<>();
+
+    static {
+        budget("vqrae_decode_memory_capacity_bytes", "Heap this JVM lets decodes hold together.", MemoryBudget::capacityBytes);
+        budget("vqrae_decode_memory_held_bytes", "Heap running decodes hold now.", MemoryBudget::heldBytes);
+        budget("vqrae_decode_memory_waiting_decodes", "Decodes waiting for decode memory now.", MemoryBudget::waiting);
+        CounterWithCallback.builder().name("vqrae_decode_memory_wait_seconds")
+                .help("Time decodes spent waiting for decode memory, summed over decodes.").labelNames(MetricLabels.names())
+                .callback(callback -> BUDGETS.forEach((labels, budget) -> callback.call(budget.waitedSeconds(), labels.values())))
+                .register(REGISTRY);
+    }
+
     private static final Object LOCK = new Object();
     private static int leases; // guarded by LOCK
     private static HTTPServer server; // guarded by LOCK
+    private static volatile LiveView liveView; // written under LOCK
+    private static RunReportLog reportLog; // guarded by LOCK
 
     private PipelineMetrics() {}
 
     /**
-     * A lease on the JVM's metrics: starts the endpoint on the first port of {@code config.port()} that is free,
-     * unless one runs already. Close it when done.
+     * A lease on the JVM's metrics: unless they run already, starts the endpoint on the first port of
+     * {@code metrics.port} that is free (with the live view when {@code metrics.preview}) and the run report log.
+     * Close it when done.
      */
-    public static Lease acquire(MetricsConfig config) {
+    public static Lease acquire(MetricsSpec spec) {
         synchronized (LOCK) {
-            if (leases++ == 0 && server == null && config.firstPort() > 0) {
-                server = start(config);
+            if (leases++ == 0) {
+                if (spec.config().firstPort() > 0) {
+                    server = start(spec.config());
+                }
+                reportLog = RunReportLog.start(spec.report(), () -> (long) total("vqrae_images_consumed", null));
             }
             return new Lease();
         }
@@ -145,12 +168,12 @@ public final class PipelineMetrics {
 
     /**
      * The value of counter {@code name} (without {@code _total}) summed over all series of {@code job} in this
-     * JVM, for progress lines.
+     * JVM (of every job when null), for progress lines and run reports.
      */
     public static double total(String name, String job) {
         return REGISTRY.scrape(name::equals).stream()
                 .flatMap(snapshot -> snapshot.getDataPoints().stream())
-                .filter(point -> job.equals(point.getLabels().get("job")))
+                .filter(point -> job == null || job.equals(point.getLabels().get("job")))
                 .mapToDouble(point -> ((CounterSnapshot.CounterDataPointSnapshot) point).getValue())
                 .sum();
     }
@@ -188,6 +211,24 @@ public final class PipelineMetrics {
         GPUS.remove(owner);
     }
 
+    /** The health windows of this JVM's jobs. */
+    static Map<MetricLabels, CodebookHealth> healthWindows() {
+        return HEALTH;
+    }
+
+    /** Shows a sample on the live view, when it runs: uint8 [3, height, width] input and reconstruction. */
+    static void previewSample(MetricLabels labels, byte[] input, byte[] reconstruction, int height, int width, double psnr) {
+        LiveView view = liveView;
+        if (view != null) {
+            view.sampled(labels, input, reconstruction, height, width, psnr);
+        }
+    }
+
+    /** Serves {@code budget} (one per JVM) as the decode-memory series of {@code labels}' job. */
+    static void decodeMemory(MetricLabels labels, MemoryBudget budget) {
+        BUDGETS.put(labels, budget);
+    }
+
     /** Mean PSNR (dB) of the sampled reconstructions of {@code labels}' job in this JVM, or null when none were sampled. */
     public static Double sampledPsnr(MetricLabels labels) {
         return REGISTRY.scrape("vqrae_reconstruction_psnr_db"::equals).stream()
@@ -218,9 +259,18 @@ public final class PipelineMetrics {
                         server.stop();
                         server = null;
                     }
+                    if (liveView != null) {
+                        closeQuietly(liveView);
+                        liveView = null;
+                    }
+                    if (reportLog != null) {
+                        closeQuietly(reportLog);
+                        reportLog = null;
+                    }
                     // No job runs here any more: drop its series and health windows, so a TaskManager that
                     // runs job after job does not keep every finished job's series and windows.
                     HEALTH.clear();
+                    BUDGETS.clear();
                     STATEFUL.forEach(StatefulMetric::clear);
                 }
             }
@@ -240,22 +290,53 @@ public final class PipelineMetrics {
     }
 
     private static HTTPServer start(MetricsConfig config) {
+        InetAddress address;
+        try {
+            address = InetAddress.getByName(config.address());
+        } catch (IOException e) {
+            LOG.warn("metrics.address {} does not resolve here ({}); this JVM serves no metrics", config.address(), e.toString());
+            return null;
+        }
+        LiveView view = config.preview() ? new LiveView() : null;
+        if (view != null && address.isAnyLocalAddress()) {
+            LOG.warn("The live view (metrics.preview) shows sampled images to anyone who reaches this host's metrics port;"
+                    + " metrics.address: 127.0.0.1 keeps it to this host");
+        }
         for (int port = config.firstPort(); port <= config.lastPort(); port++) {
             try {
-                HTTPServer started = HTTPServer.builder()
-                        .inetAddress(InetAddress.getByName("0.0.0.0"))
+                HTTPServer.Builder builder = HTTPServer.builder()
+                        .inetAddress(address)
                         .port(port)
                         .registry(REGISTRY)
-                        .metricsHandlerPath("/metrics")
-                        .buildAndStart();
-                LOG.info("Prometheus metrics on port {} at /metrics", started.getPort());
+                        .metricsHandlerPath("/metrics");
+                if (view != null) {
+                    // Every path but /metrics (and the exporter's health check) comes here; it serves LiveView.PATH.
+                    builder.defaultHandler(view);
+                }
+                HTTPServer started = builder.buildAndStart();
+                LOG.info("Prometheus metrics on {} port {} at /metrics{}", config.address(), started.getPort(),
+                        view == null ? "" : ", live view at " + LiveView.PATH);
+                liveView = view;
                 return started;
             } catch (IOException e) {
                 LOG.debug("Port {} is taken: {}", port, e.toString());
             }
         }
         LOG.warn("No free port in {} for the Prometheus endpoint; this JVM serves no metrics", config.port());
+        if (view != null) {
+            closeQuietly(view);
+        }
         return null;
+    }
+
+    private static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.warn("Closing {} failed", closeable, e);
+        }
     }
 
     private static Counter counter(String name, String help, String... labels) {
@@ -265,6 +346,12 @@ public final class PipelineMetrics {
     private static Histogram histogram(String name, String help, double... buckets) {
         return Histogram.builder().name(name).help(help).classicOnly().classicUpperBounds(buckets)
                 .labelNames(MetricLabels.names()).register(REGISTRY);
+    }
+
+    private static void budget(String name, String help, ToDoubleFunction<MemoryBudget> value) {
+        GaugeWithCallback.builder().name(name).help(help).labelNames(MetricLabels.names())
+                .callback(callback -> BUDGETS.forEach((labels, budget) -> callback.call(value.applyAsDouble(budget), labels.values())))
+                .register(REGISTRY);
     }
 
     private static void health(String name, String help, Function<CodebookHealth.Snapshot, Double> value) {

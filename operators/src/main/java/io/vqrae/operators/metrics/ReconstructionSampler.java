@@ -15,26 +15,35 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Decodes sampled token grids with the model's decoder graph on a thread of its own and records the PSNR of
- * each reconstruction against the model-size input. The tokenizer only {@link #offer offers} a sample: when
- * the decoder is still busy with the previous one the sample is skipped (and counted), so sampling never
- * stalls the batch loop.
+ * each reconstruction against the model-size input, and hands both images to a listener (the live view) if one
+ * is given. The tokenizer only {@link #offer offers} a sample: when the decoder is still busy with the previous
+ * one the sample is skipped (and counted), so sampling never stalls the batch loop.
  */
 final class ReconstructionSampler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReconstructionSampler.class);
 
     private record Sample(int[] tokenIds, byte[] chw) {}
 
+    /** Takes each sample's model-size input, its reconstruction (uint8 [3, H, W] both) and their PSNR, on the sampler's thread. */
+    interface Listener {
+        void sampled(byte[] input, byte[] reconstruction, double psnr);
+    }
+
     private final BlockingQueue<Sample> queue = new ArrayBlockingQueue<>(2);
     private final DetokenizerSession decoder;
     private final DistributionDataPoint psnr;
     private final CounterDataPoint skipped;
+    private final Listener listener;
     private final Thread thread;
     private volatile boolean running = true;
 
-    ReconstructionSampler(SessionConfig session, DistributionDataPoint psnr, CounterDataPoint skipped) throws ModelLoadException {
+    /** @param listener takes every sample, or null */
+    ReconstructionSampler(SessionConfig session, DistributionDataPoint psnr, CounterDataPoint skipped, Listener listener)
+            throws ModelLoadException {
         this.decoder = DetokenizerSession.open(session);
         this.psnr = psnr;
         this.skipped = skipped;
+        this.listener = listener;
         this.thread = new Thread(this::run, "vqrae-psnr-sampler");
         thread.setDaemon(true);
         thread.start();
@@ -60,7 +69,11 @@ final class ReconstructionSampler implements AutoCloseable {
             }
             try {
                 byte[] reconstruction = decoder.decode(List.of(sample.tokenIds())).get(0);
-                psnr.observe(ImageQuality.psnr(sample.chw(), reconstruction));
+                double db = ImageQuality.psnr(sample.chw(), reconstruction);
+                psnr.observe(db);
+                if (listener != null) {
+                    listener.sampled(sample.chw(), reconstruction, db);
+                }
             } catch (RuntimeException e) {
                 // A health metric must not take the job down; the log says why samples stop.
                 LOG.warn("Reconstruction sample failed", e);

@@ -2,6 +2,7 @@ package io.vqrae.operators.tokenize;
 
 import io.vqrae.models.onnx.EncodedBatch;
 import io.vqrae.models.manifest.ModelManifest;
+import io.vqrae.models.onnx.ExecutionProvider;
 import io.vqrae.models.onnx.SessionConfig;
 import io.vqrae.models.onnx.TokenizerSession;
 import io.vqrae.operators.data.FeatureTensor;
@@ -10,6 +11,7 @@ import io.vqrae.operators.data.Rejection;
 import io.vqrae.operators.data.TokenizedImage;
 import io.vqrae.operators.metrics.BusyTime;
 import io.vqrae.operators.metrics.JobMetrics;
+import io.vqrae.operators.report.GpuUse;
 import io.vqrae.operators.tokenize.TokenizerMetrics.FlushCause;
 import io.vqrae.schemas.FailureStage;
 import java.util.ArrayList;
@@ -83,6 +85,8 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
     private transient TokenizerSession session;
     /** The GPU this subtask took from Flink's assignment, or null. */
     private transient GpuAssignment.Lease gpu;
+    /** The session's device counted as in use, for the run report's GPU time. */
+    private transient GpuUse.Hold gpuUse;
     private transient TokenizerMetrics metrics;
     private transient JobMetrics jobMetrics;
     /** The encoder's busy time, which Flink cannot see (the mailbox thread yields while the encoder runs). */
@@ -127,6 +131,9 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
             }
         }
         session = TokenizerSession.open(sessionConfig);
+        if (sessionConfig.provider() == ExecutionProvider.CUDA) {
+            gpuUse = GpuUse.hold(sessionConfig.deviceId());
+        }
         jobMetrics = JobMetrics.open(spec.metrics(), subtask)
                 .withTokenizerHealth(manifest, SessionConfig.cpu(manifest));
         encoderBusy = jobMetrics.encoderBusy();
@@ -203,6 +210,10 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
             if (gpu != null) {
                 gpu.close();
                 gpu = null;
+            }
+            if (gpuUse != null) {
+                gpuUse.close();
+                gpuUse = null;
             }
             if (jobMetrics != null) {
                 jobMetrics.close();

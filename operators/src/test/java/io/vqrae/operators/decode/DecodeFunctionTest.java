@@ -9,6 +9,7 @@ import io.vqrae.operators.data.PreprocessedImage;
 import io.vqrae.operators.metrics.MetricLabels;
 import io.vqrae.operators.metrics.MetricsConfig;
 import io.vqrae.operators.metrics.MetricsSpec;
+import io.vqrae.operators.report.ReportConfig;
 import io.vqrae.schemas.FailureStage;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
@@ -72,7 +73,7 @@ class DecodeFunctionTest {
 
     private static OneInputStreamOperatorTestHarness<InputImage, PreprocessedImage> harness() throws Exception {
         DecodeSpec spec = new DecodeSpec(TestPaths.tinyManifest(), InputLimits.DEFAULT,
-                new MetricsSpec(MetricsConfig.OFF, MetricLabels.of("test", TestPaths.tinyManifest())));
+                new MetricsSpec(MetricsConfig.OFF, MetricLabels.of("test", TestPaths.tinyManifest()), ReportConfig.OFF));
         var harness = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new DecodeFunction(spec)));
         harness.open();
         return harness;

@@ -34,6 +34,28 @@ class DecodeMemoryTest {
     }
 
     @Test
+    void heldBytesAndWaitTimeAreWhatTheMetricsServe() throws Exception {
+        DecodeMemory memory = new DecodeMemory(100 * MIB);
+        assertThat(memory.heldBytes()).isZero();
+        DecodeMemory.Reservation large = memory.reserve(10 * MIB); // 70 MiB
+        assertThat(memory.heldBytes()).isEqualTo(70 * MIB);
+        double waitedBefore = memory.waitedSeconds();
+
+        CompletableFuture<DecodeMemory.Reservation> second = CompletableFuture.supplyAsync(() -> memory.reserve(5 * MIB)); // 35 MiB
+        while (memory.waiting() == 0) {
+            Thread.sleep(10);
+        }
+        assertThat(memory.waiting()).isEqualTo(1);
+        Thread.sleep(50);
+        large.close();
+        second.get(1, TimeUnit.MINUTES).close();
+
+        assertThat(memory.waiting()).isZero();
+        assertThat(memory.heldBytes()).isZero();
+        assertThat(memory.waitedSeconds() - waitedBefore).as("the second decode waited at least the 50 ms slept").isGreaterThanOrEqualTo(0.05);
+    }
+
+    @Test
     void anImageThatCouldNeverFitIsRefusedInsteadOfWaitedFor() {
         DecodeMemory memory = new DecodeMemory(70 * MIB);
 

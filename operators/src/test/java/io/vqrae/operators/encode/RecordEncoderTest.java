@@ -23,6 +23,7 @@ import java.util.List;
 import io.vqrae.operators.metrics.MetricLabels;
 import io.vqrae.operators.metrics.MetricsConfig;
 import io.vqrae.operators.metrics.MetricsSpec;
+import io.vqrae.operators.report.ReportConfig;
 import org.apache.flink.streaming.api.operators.co.CoProcessOperator;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
@@ -144,7 +145,7 @@ class RecordEncoderTest {
     private static TwoInputStreamOperatorTestHarness<TokenizedImage, Rejection, EncodedSample> harness(int maxRecordBytes)
             throws Exception {
         EncoderSpec spec = new EncoderSpec(TestPaths.tinyManifest(), new RecordLimits(maxRecordBytes, maxRecordBytes),
-                new MetricsSpec(MetricsConfig.OFF, MetricLabels.of("test", TestPaths.tinyManifest())));
+                new MetricsSpec(MetricsConfig.OFF, MetricLabels.of("test", TestPaths.tinyManifest()), ReportConfig.OFF));
         var harness = new TwoInputStreamOperatorTestHarness<>(new CoProcessOperator<>(new RecordEncoder(spec)));
         harness.open();
         return harness;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
+import io.vqrae.operators.report.ReportConfig;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -11,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /** The per-subtask gauges the tokenizer serves: encoder busy ratio and GPU holders, while its JobMetrics is open. */
 class TokenizerGaugesTest {
-    private static final MetricsSpec SPEC = new MetricsSpec(MetricsConfig.OFF, new MetricLabels("gauges-test", "tiny", "0.2.0", "abcdefabcdef"));
+    private static final MetricsSpec SPEC = new MetricsSpec(MetricsConfig.OFF, new MetricLabels("gauges-test", "tiny", "0.2.0", "abcdefabcdef"),
+            ReportConfig.OFF);
 
     @Test
     void eachOpenTokenizerSubtaskServesItsGpuAndBusyRatio_untilItCloses() throws Exception {

@@ -15,6 +15,7 @@ import io.vqrae.operators.data.TokenizedImage;
 import io.vqrae.operators.metrics.MetricLabels;
 import io.vqrae.operators.metrics.MetricsConfig;
 import io.vqrae.operators.metrics.MetricsSpec;
+import io.vqrae.operators.report.ReportConfig;
 import io.vqrae.schemas.FailureStage;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -215,7 +216,7 @@ class BatchingTokenizerOperatorTest {
     private static TokenizerSpec spec(Batching batching, FeatureOutput features) {
         ModelConfig oneThread = new ModelConfig(MODEL_DIR.toString(), ExecutionProvider.CPU, List.of(0), 1, "", 0);
         return new TokenizerSpec(TestPaths.manifest(MODEL_DIR), oneThread, batching, features,
-                new MetricsSpec(MetricsConfig.OFF, MetricLabels.of("test", TestPaths.manifest(MODEL_DIR))));
+                new MetricsSpec(MetricsConfig.OFF, MetricLabels.of("test", TestPaths.manifest(MODEL_DIR)), ReportConfig.OFF));
     }
 
     private static PreprocessedImage image(int i, Random random) {

@@ -6,6 +6,8 @@ import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.EncodedBatch;
 import io.vqrae.models.onnx.SessionConfig;
 import io.vqrae.operators.decode.ImagePreparer;
+import io.vqrae.operators.report.RunReport;
+import io.vqrae.operators.report.Stage;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.files.FileTokenizer;
 import java.awt.Color;
@@ -205,18 +207,32 @@ public final class Benchmark {
                 fmt("%.0f images/s, %.0f per core (CPU-second)", s.imagesPerSecond(), s.imagesPerCoreSecond()),
                 fmt("target >= 200 per core: %s", s.imagesPerCoreSecond() >= 200 ? "met" : "NOT met"));
         cpuRows("3 ceiling", s);
-        report.put("ceiling", steadyMap(s));
+        report.put("ceiling", steadyMap(s, runReport(s)));
     }
 
-    /** Where a job run's CPU went, per kind of thread, in ms per image: the five largest. */
+    /**
+     * Where a job run's CPU went, in ms per image: by stage with the cost per million images at the
+     * {@code report.*} prices, then per kind of thread, the five largest.
+     */
     private void cpuRows(String part, JobBench.Steady s) {
-        s.cpuByThread().entrySet().stream().limit(5).forEach(e -> row(part, "  CPU of " + e.getKey(),
+        RunReport run = runReport(s);
+        Map<Stage, Double> perImage = run.cpuSecondsPerImage();
+        row(part, "  CPU per image by stage", String.join(", ", perImage.entrySet().stream()
+                        .map(e -> fmt("%s %.2f ms", e.getKey().label(), e.getValue() * 1000)).toList()),
+                run.costPerMillionImages() == null ? "cost not priced (--set report.core-hour-price=...)"
+                        : fmt("cost per million images %.4f", run.costPerMillionImages()));
+        s.cpu().cpuByKind().entrySet().stream().limit(5).forEach(e -> row(part, "  CPU of " + e.getKey(),
                 fmt("%.2f ms per image", e.getValue() * 1000 / s.images()), ""));
+    }
+
+    /** The run report of a steady state, at the prices of the job settings. */
+    private RunReport runReport(JobBench.Steady s) {
+        return new RunReport(s.images(), s.cpu(), jobConfig(options.model()).report());
     }
 
     private JobBench.Steady steady(List<EngineBench.Rates> engine, DecodeLimit.Rates decode) throws Exception {
         JobBench.Steady s = new JobBench(options.model(), jobPhotos, options.jobSettings()).steadyState(options.jobImages());
-        Map<String, Object> entry = steadyMap(s);
+        Map<String, Object> entry = steadyMap(s, runReport(s));
         String against = "ideal not computed (needs the engine and decode parts)";
         int batch = jobConfig(options.model()).batching().maxSize();
         EngineBench.Rates atBatch = engine.stream().filter(r -> r.batchSize() == batch).findFirst().orElse(null);
@@ -287,7 +303,7 @@ public final class Benchmark {
         Map<String, String> settings = new LinkedHashMap<>(options.jobSettings());
         settings.put("batching.max-size", "1");
         JobBench.Steady s = new JobBench(options.model(), jobPhotos, settings).steadyState(options.jobImages());
-        Map<String, Object> entry = steadyMap(s);
+        Map<String, Object> entry = steadyMap(s, runReport(s));
         String against = "";
         if (batched != null) {
             entry.put("batching_gain", batched.imagesPerSecond() / s.imagesPerSecond());
@@ -412,7 +428,7 @@ public final class Benchmark {
         return JobConfig.fromMap(settings);
     }
 
-    private static Map<String, Object> steadyMap(JobBench.Steady s) {
+    private static Map<String, Object> steadyMap(JobBench.Steady s, RunReport run) {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("images_per_second", s.imagesPerSecond());
         map.put("images_per_core_second", s.imagesPerCoreSecond());
@@ -420,7 +436,8 @@ public final class Benchmark {
         map.put("measured_seconds", s.seconds());
         map.put("wall_seconds", s.wallSeconds());
         map.put("whole_run", s.wholeRun());
-        map.put("cpu_seconds_by_thread", s.cpuByThread());
+        map.put("cpu_seconds_by_thread", s.cpu().cpuByKind());
+        map.put("run_report", run.toJson());
         return map;
     }
 

@@ -1,5 +1,6 @@
 package io.vqrae.pipeline.bench;
 
+import io.vqrae.operators.report.ThreadCpu;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.embedded.EmbeddedKafka;
 import io.vqrae.pipeline.job.JobPlan;
@@ -11,14 +12,11 @@ import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
-import java.lang.management.ThreadInfo;
-import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -67,28 +65,22 @@ final class JobBench {
      *
      * @param images committed images between the two commits measured
      * @param seconds time between those commits
-     * @param cpuSeconds CPU time of this JVM (job, broker, consumer) between them
      * @param wallSeconds submission to finish, start-up included
-     * @param cpuByThread CPU seconds between those commits per kind of thread (digits in names folded), most
-     *     first; {@link #NATIVE_THREADS} is the rest of the process: ONNX Runtime's own threads and the JVM's
-     *     native ones
+     * @param cpu what this JVM (job, broker, consumer) used between those commits, by kind of thread
+     *     ({@link ThreadCpu})
      * @param wholeRun true when the commits gave no steady window (a model so slow that one checkpoint commits
      *     most images: its barrier waits behind them), so the figures span the whole run, start-up included
      */
-    record Steady(long images, double seconds, double cpuSeconds, double wallSeconds, Map<String, Double> cpuByThread,
-            boolean wholeRun) {
+    record Steady(long images, double seconds, double wallSeconds, ThreadCpu.Usage cpu, boolean wholeRun) {
         double imagesPerSecond() {
             return images / seconds;
         }
 
         /** Images per CPU-second: what one core sustains. */
         double imagesPerCoreSecond() {
-            return images / cpuSeconds;
+            return images / cpu.cpuSeconds();
         }
     }
-
-    /** The CPU of the process that no Java thread accounts for. */
-    static final String NATIVE_THREADS = "(native threads: ONNX Runtime, JVM)";
 
     /** One sample of the soak. */
     record MemorySample(double atSeconds, long committed, long heapUsedBytes, long heapAfterGcBytes, long directBytes,
@@ -216,18 +208,13 @@ final class JobBench {
 
     /** Counts committed token records from a thread of its own, remembering when each commit became visible. */
     private static final class CommitWatcher implements AutoCloseable {
-        private record Commit(long nanos, long count, long cpuNanos, Map<Long, ThreadCpu> threads) {}
-
-        private record ThreadCpu(String kind, long nanos) {}
+        private record Commit(long count, ThreadCpu.Sample cpu) {}
 
         private final KafkaConsumer<byte[], byte[]> consumer;
         private final Thread thread;
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final AtomicLong count = new AtomicLong();
         private final List<Commit> commits = new ArrayList<>();
-        private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        private final com.sun.management.OperatingSystemMXBean os =
-                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
         private CommitWatcher(JobConfig config) {
             var props = KafkaClients.properties(config.kafka());
@@ -255,7 +242,7 @@ final class JobBench {
                 if (polled > 0) {
                     long total = count.addAndGet(polled);
                     synchronized (commits) {
-                        commits.add(new Commit(System.nanoTime(), total, os.getProcessCpuTime(), threadCpu()));
+                        commits.add(new Commit(total, ThreadCpu.sample()));
                     }
                 }
             }
@@ -263,24 +250,6 @@ final class JobBench {
 
         long count() {
             return count.get();
-        }
-
-        private Map<Long, ThreadCpu> threadCpu() {
-            Map<Long, ThreadCpu> cpu = new HashMap<>();
-            for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
-                if (info != null) {
-                    long nanos = threads.getThreadCpuTime(info.getThreadId());
-                    if (nanos >= 0) {
-                        cpu.put(info.getThreadId(), new ThreadCpu(kind(info.getThreadName()), nanos));
-                    }
-                }
-            }
-            return cpu;
-        }
-
-        /** A thread's name with subtask indices and counters folded: "decode (1/2)#0" and "decode (2/2)#0" add up. */
-        private static String kind(String name) {
-            return name.replaceAll("\\(\\d+/\\d+\\)(#\\d+)?", "").replaceAll("\\d+", "N").trim();
         }
 
         void awaitCount(long expected, Duration timeout) throws InterruptedException {
@@ -297,7 +266,7 @@ final class JobBench {
         /** Marks the job's submission: the start of a whole-run measurement. */
         void started() {
             synchronized (commits) {
-                commits.add(new Commit(System.nanoTime(), 0, os.getProcessCpuTime(), threadCpu()));
+                commits.add(new Commit(0, ThreadCpu.sample()));
             }
         }
 
@@ -312,21 +281,8 @@ final class JobBench {
             if (wholeRun) {
                 first = seen.get(0);
             }
-            Map<String, Double> byKind = new HashMap<>();
-            double javaSeconds = 0;
-            for (Map.Entry<Long, ThreadCpu> end : last.threads().entrySet()) {
-                ThreadCpu start = first.threads().get(end.getKey());
-                double seconds = (end.getValue().nanos() - (start == null ? 0 : start.nanos())) / 1e9;
-                byKind.merge(end.getValue().kind(), seconds, Double::sum);
-                javaSeconds += seconds;
-            }
-            double cpuSeconds = (last.cpuNanos() - first.cpuNanos()) / 1e9;
-            byKind.put(NATIVE_THREADS, Math.max(0, cpuSeconds - javaSeconds));
-            Map<String, Double> sorted = new LinkedHashMap<>();
-            byKind.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed())
-                    .forEach(e -> sorted.put(e.getKey(), e.getValue()));
-            return new Steady(last.count() - first.count(), (last.nanos() - first.nanos()) / 1e9, cpuSeconds, wallSeconds,
-                    sorted, wholeRun);
+            ThreadCpu.Usage cpu = ThreadCpu.between(first.cpu(), last.cpu());
+            return new Steady(last.count() - first.count(), cpu.wallSeconds(), wallSeconds, cpu, wholeRun);
         }
 
         @Override

@@ -3,6 +3,8 @@ package io.vqrae.pipeline.cli;
 import io.vqrae.operators.encode.RecordKind;
 import io.vqrae.operators.metrics.MetricLabels;
 import io.vqrae.operators.metrics.PipelineMetrics;
+import io.vqrae.operators.report.RunReport;
+import io.vqrae.operators.report.ThreadCpu;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.corpus.CorpusJob;
 import io.vqrae.pipeline.corpus.CorpusManifest;
@@ -27,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.configuration.HeartbeatManagerOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -143,12 +146,17 @@ final class TokenizeCorpusCommand implements Callable<Integer> {
         new CorpusJob(plan, corpus, output).attach(env);
 
         long start = System.nanoTime();
+        // The run report is this JVM's CPU: the job's on a local MiniCluster, not under `flink run`; and the whole
+        // run's only when this attempt did not resume one.
+        boolean measured = snapshot == null && "local".equals(env.getConfiguration().get(DeploymentOptions.TARGET));
         JobClient client = env.executeAsync(jobName);
         JobExecutionResult result = null;
+        ThreadCpu.Usage usage = null;
         String signal;
         Savepoint savepoint = new Savepoint();
         MetricLabels labels = plan.metrics().labels();
-        try (PipelineMetrics.Lease metrics = PipelineMetrics.acquire(jobConfig.metrics());
+        try (ThreadCpu.Recorder cpu = measured ? ThreadCpu.Recorder.start() : null;
+                PipelineMetrics.Lease metrics = PipelineMetrics.acquire(plan.metrics());
                 CorpusCount count = CorpusCount.start(corpus.splits());
                 StopOnSignal stop = StopOnSignal.install(() -> savepoint.stop(client, run),
                         () -> err.println(System.lineSeparator() + "tokenize-corpus: stopped without a savepoint; run the same command"
@@ -163,6 +171,7 @@ final class TokenizeCorpusCommand implements Callable<Integer> {
                 }
             }
             signal = stop.received();
+            usage = cpu == null || result == null ? null : cpu.stop();
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         if (signal != null) {
@@ -174,6 +183,9 @@ final class TokenizeCorpusCommand implements Callable<Integer> {
             return StopOnSignal.exitCode(signal);
         }
         CorpusManifest manifest = CorpusManifest.of(result, jobConfig, plan.manifest());
+        if (usage != null) {
+            manifest = manifest.withReport(new RunReport(manifest.counts().inputs(), usage, jobConfig.report()));
+        }
         if (jobConfig.corpus().format() == JobConfig.OutputFormat.WEBDATASET) {
             ShardIndex.write(new Path(output, CorpusSinks.WEBDATASET), jobName);
         }
@@ -183,6 +195,9 @@ final class TokenizeCorpusCommand implements Callable<Integer> {
         err.printf(Locale.ROOT, "tokenize-corpus: %,d inputs -> %,d tokenized, %,d dead letters, %,d duplicates in %.1f s (%.1f images/s); %s%n",
                 counts.inputs(), counts.tokens(), counts.deadLetters(), counts.duplicates(), seconds, counts.inputs() / seconds,
                 new Path(output, CorpusManifest.FILE_NAME));
+        if (manifest.report() != null) {
+            err.print(manifest.report().summary());
+        }
         return 0;
     }
 

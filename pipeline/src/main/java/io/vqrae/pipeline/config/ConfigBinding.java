@@ -170,6 +170,9 @@ final class ConfigBinding {
         if (type == int.class || type == Integer.class || type == long.class || type == Long.class) {
             return "an integer";
         }
+        if (type == double.class || type == Double.class) {
+            return "a number";
+        }
         if (type == boolean.class || type == Boolean.class) {
             return "true or false";
         }

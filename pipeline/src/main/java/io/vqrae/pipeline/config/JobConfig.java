@@ -5,6 +5,7 @@ import io.vqrae.models.onnx.ModelConfig;
 import io.vqrae.operators.decode.InputLimits;
 import io.vqrae.operators.encode.RecordLimits;
 import io.vqrae.operators.metrics.MetricsConfig;
+import io.vqrae.operators.report.ReportConfig;
 import io.vqrae.operators.tokenize.Batching;
 import io.vqrae.operators.tokenize.FeatureOutput;
 import java.nio.file.Path;
@@ -28,17 +29,18 @@ import java.util.Objects;
  * @param parallelism stage parallelism
  * @param limits input limits and how much of a rejected input a dead letter keeps
  * @param checkpoint checkpointing, which also commits the Kafka transactions
- * @param metrics the Prometheus endpoint and tokenizer-health metrics
+ * @param metrics the Prometheus endpoint, tokenizer-health metrics and live view
  * @param corpus the file outputs and deduplication of corpus jobs ({@code bin/vqrae tokenize-corpus})
+ * @param report the run report's prices and how often a streaming job logs it
  */
 public record JobConfig(
         Kafka kafka, ModelConfig model, FeatureOutput features, Batching batching, Parallelism parallelism,
-        InputLimits limits, Checkpoint checkpoint, MetricsConfig metrics, Corpus corpus) {
+        InputLimits limits, Checkpoint checkpoint, MetricsConfig metrics, Corpus corpus, ReportConfig report) {
 
     /** Every default of the job, in one place. */
     public static final JobConfig DEFAULTS = new JobConfig(
             Kafka.DEFAULT, ModelConfig.DEFAULT, FeatureOutput.DEFAULT, Batching.DEFAULT, Parallelism.DEFAULT,
-            InputLimits.DEFAULT, Checkpoint.DEFAULT, MetricsConfig.DEFAULT, Corpus.DEFAULT);
+            InputLimits.DEFAULT, Checkpoint.DEFAULT, MetricsConfig.DEFAULT, Corpus.DEFAULT, ReportConfig.DEFAULT);
 
     public JobConfig {
         Objects.requireNonNull(kafka, "kafka");
@@ -50,6 +52,7 @@ public record JobConfig(
         Objects.requireNonNull(checkpoint, "checkpoint");
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(corpus, "corpus");
+        Objects.requireNonNull(report, "report");
         if (kafka.transactionTimeout().compareTo(checkpoint.interval()) <= 0) {
             throw new InvalidSettingException("kafka.transaction-timeout", "must be longer than checkpoint.interval ("
                     + checkpoint.interval() + "), or transactions abort before they commit");

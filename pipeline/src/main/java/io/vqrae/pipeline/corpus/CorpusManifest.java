@@ -1,10 +1,12 @@
 package io.vqrae.pipeline.corpus;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.operators.encode.RecordKind;
+import io.vqrae.operators.report.RunReport;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.corpus.sink.internal.OutputCounter;
 import java.io.IOException;
@@ -28,10 +30,13 @@ import org.apache.flink.core.fs.Path;
  * @param codebookSha256 the codebook's SHA-256: token ids are comparable only within one codebook
  * @param features the feature mode
  * @param completedAt when the run completed
+ * @param report CPU-seconds per input by stage and the cost per million inputs, when the run was measured (null: not
+ *     written)
  */
 public record CorpusManifest(
         String format, Counts counts, @JsonProperty("model_id") String modelId, @JsonProperty("model_version") String modelVersion,
-        @JsonProperty("codebook_sha256") String codebookSha256, String features, @JsonProperty("completed_at") String completedAt) {
+        @JsonProperty("codebook_sha256") String codebookSha256, String features, @JsonProperty("completed_at") String completedAt,
+        @JsonInclude(JsonInclude.Include.NON_NULL) RunReport report) {
 
     /** The name under the output folder. */
     public static final String FILE_NAME = "_SUCCESS.json";
@@ -55,7 +60,12 @@ public record CorpusManifest(
         return new CorpusManifest(config.corpus().format().name().toLowerCase(Locale.ROOT),
                 new Counts(tokens + deadLetters + duplicates, tokens, count(accumulators, RecordKind.FEATURES), deadLetters, duplicates),
                 model.modelId(), model.modelVersion(), model.codebookSha256(),
-                config.features().mode().name().toLowerCase(Locale.ROOT).replace('_', '-'), Instant.now().toString());
+                config.features().mode().name().toLowerCase(Locale.ROOT).replace('_', '-'), Instant.now().toString(), null);
+    }
+
+    /** This manifest with the run's report. */
+    public CorpusManifest withReport(RunReport runReport) {
+        return new CorpusManifest(format, counts, modelId, modelVersion, codebookSha256, features, completedAt, runReport);
     }
 
     private static long count(Map<String, Object> accumulators, RecordKind kind) {

@@ -2,6 +2,7 @@ package io.vqrae.pipeline.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.vqrae.operators.report.RunReport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -29,6 +30,8 @@ import java.util.TreeMap;
  * @param previewFile the reconstruction preview written, or null
  * @param codebookPlotFile the codebook-usage plot written, or null
  * @param metricsPort the port the run's Prometheus endpoint used, or -1
+ * @param runReport CPU time per image by stage and the cost per million images, over the job's run in this JVM
+ *     (broker and start-up included)
  */
 public record DemoReport(
         int imagesIn,
@@ -44,7 +47,8 @@ public record DemoReport(
         String modelId,
         Path previewFile,
         Path codebookPlotFile,
-        int metricsPort) {
+        int metricsPort,
+        RunReport runReport) {
 
     public DemoReport {
         deadLettersByReason = new TreeMap<>(deadLettersByReason);
@@ -74,6 +78,7 @@ public record DemoReport(
         json.put("model_id", modelId);
         json.put("preview_png", previewFile == null ? null : previewFile.toString());
         json.put("codebook_png", codebookPlotFile == null ? null : codebookPlotFile.toString());
+        json.put("run_report", runReport.toJson());
         return json;
     }
 
@@ -110,6 +115,7 @@ public record DemoReport(
         if (codebookPlotFile != null) {
             s.append(String.format(Locale.ROOT, "codebook plot:        %s%n", codebookPlotFile));
         }
+        s.append(runReport.summary());
         return s.toString();
     }
 

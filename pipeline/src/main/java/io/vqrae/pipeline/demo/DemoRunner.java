@@ -1,8 +1,11 @@
 package io.vqrae.pipeline.demo;
 
 import io.vqrae.models.manifest.ModelManifest;
+import io.vqrae.models.render.CodebookPlot;
 import io.vqrae.operators.encode.TokenIds;
 import io.vqrae.operators.metrics.PipelineMetrics;
+import io.vqrae.operators.report.RunReport;
+import io.vqrae.operators.report.ThreadCpu;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.embedded.EmbeddedKafka;
 import io.vqrae.pipeline.job.JobPlan;
@@ -100,17 +103,21 @@ public final class DemoRunner {
             job.attach(env);
             long start = System.nanoTime();
             // The lease keeps this JVM's metrics endpoint up from before the job until the report is done.
-            try (PipelineMetrics.Lease metrics = PipelineMetrics.acquire(config.metrics())) {
+            try (PipelineMetrics.Lease metrics = PipelineMetrics.acquire(plan.metrics())) {
                 if (PipelineMetrics.port() > 0) {
-                    LOG.info("Metrics at http://localhost:{}/metrics", PipelineMetrics.port());
+                    LOG.info("Metrics at http://localhost:{}/metrics{}", PipelineMetrics.port(),
+                            config.metrics().preview() ? ", live view at http://localhost:" + PipelineMetrics.port() + "/preview" : "");
                 }
+                ThreadCpu.Usage usage;
                 try (Progress progress = Progress.start(System.err, files.size(),
                         () -> (long) (PipelineMetrics.total("vqrae_images_tokenized", JOB_NAME) + PipelineMetrics.total("vqrae_dead_letters", JOB_NAME)),
-                        () -> (long) PipelineMetrics.total("vqrae_dead_letters", JOB_NAME))) {
+                        () -> (long) PipelineMetrics.total("vqrae_dead_letters", JOB_NAME));
+                        ThreadCpu.Recorder cpu = ThreadCpu.Recorder.start()) {
                     env.execute(JOB_NAME);
+                    usage = cpu.stop();
                 }
                 double jobSeconds = (System.nanoTime() - start) / 1e9;
-                return report(options, plan, files, imagesDir, jobSeconds);
+                return report(options, plan, files, imagesDir, jobSeconds, new RunReport(files.size(), usage, config.report()));
             }
         } finally {
             if (generated != null) {
@@ -119,8 +126,8 @@ public final class DemoRunner {
         }
     }
 
-    private static DemoReport report(Options options, JobPlan plan, List<Path> files, Path imagesDir, double jobSeconds)
-            throws Exception {
+    private static DemoReport report(Options options, JobPlan plan, List<Path> files, Path imagesDir, double jobSeconds,
+            RunReport runReport) throws Exception {
         JobConfig config = plan.config();
         OutputReader.Outputs outputs = OutputReader.readCommitted(config.kafka(), READ_TIMEOUT);
         ModelManifest manifest = plan.manifest();
@@ -162,7 +169,8 @@ public final class DemoRunner {
                 manifest.modelId(),
                 preview,
                 plot,
-                PipelineMetrics.port());
+                PipelineMetrics.port(),
+                runReport);
     }
 
     private static List<PreviewWriter.Pair> previewPairs(Path imagesDir, List<TokenRecord> tokens) throws IOException {

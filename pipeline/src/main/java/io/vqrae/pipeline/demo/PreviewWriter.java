@@ -8,7 +8,7 @@ import io.vqrae.models.onnx.DetokenizerSession;
 import io.vqrae.models.onnx.SessionConfig;
 import io.vqrae.models.preprocess.Preprocessor;
 import io.vqrae.models.quality.ImageQuality;
-import io.vqrae.pipeline.render.ChwImages;
+import io.vqrae.models.render.ChwImages;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -84,7 +84,7 @@ public record JobPlan(JobConfig config, ModelManifest manifest, RecordLimits rec
 
     /** The job's metrics settings and labels. */
     public MetricsSpec metrics() {
-        return new MetricsSpec(config.metrics(), MetricLabels.of(jobName, manifest));
+        return new MetricsSpec(config.metrics(), MetricLabels.of(jobName, manifest), config.report());
     }
 
     public DecodeSpec decode() {

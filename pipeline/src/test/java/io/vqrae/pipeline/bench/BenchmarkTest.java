@@ -41,7 +41,7 @@ class BenchmarkTest {
                 EnumSet.of(Benchmark.Part.ENGINE, Benchmark.Part.CEILING, Benchmark.Part.SERIALIZATION), 0.2, 1, 600,
                 Duration.ofSeconds(1), 1, TestPaths.python(), TestPaths.root().resolve("models/python"),
                 // Commits every 200 ms, so a short run still has several to time between.
-                Map.of("checkpoint.interval", "200ms"), report, plot),
+                Map.of("checkpoint.interval", "200ms", "report.core-hour-price", "0.05"), report, plot),
                 new PrintStream(printed, true, StandardCharsets.UTF_8));
 
         String table = printed.toString(StandardCharsets.UTF_8);
@@ -57,6 +57,17 @@ class BenchmarkTest {
         // 600 images through the job, timed from the first commit past a quarter of them to the last.
         assertThat((long) ceiling.get("measured_images")).isBetween(1L, 450L);
         assertThat((double) ceiling.get("images_per_second")).isPositive();
+        // The run report of the same commits: CPU per image by stage, priced.
+        assertThat(table).containsPattern("\\| 3 ceiling \\|   CPU per image by stage \\| decode [0-9.]+ ms, tokenizer/encoder [0-9.]+ ms,"
+                + " Flink/Kafka/other [0-9.]+ ms \\| cost per million images [0-9.]+ \\|");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> run = (Map<String, Object>) ceiling.get("run_report");
+        assertThat(run.get("images")).isEqualTo(ceiling.get("measured_images"));
+        assertThat((double) run.get("cost_per_million_images")).isPositive();
+        @SuppressWarnings("unchecked")
+        Map<String, Double> perImage = (Map<String, Double>) run.get("cpu_seconds_per_image");
+        assertThat(perImage.get("decode")).as("decode threads found").isPositive();
+        assertThat(perImage.get("tokenizer")).as("tokenizer threads found").isPositive();
         assertThat(Files.readString(report)).contains("\"ceiling\"", "\"engine\"", "\"serialization\"");
         BufferedImage png = ImageIO.read(plot.toFile());
         assertThat(png.getWidth()).isEqualTo(900);

@@ -23,7 +23,7 @@ class DemoCommandTest {
         Path plot = dir.resolve("codebook.png");
         int exit = VqraeCli.commandLine().execute(
                 "demo", "--model", MODEL_DIR.toString(), "--samples", "6", "--report", report.toString(), "--preview", preview.toString(),
-                "--codebook-plot", plot.toString(), "--set", "metrics.port=0");
+                "--codebook-plot", plot.toString(), "--set", "metrics.port=0", "--set", "report.core-hour-price=0.05");
 
         assertThat(exit).isZero();
         JsonNode json = new ObjectMapper().readTree(report.toFile());
@@ -45,6 +45,18 @@ class DemoCommandTest {
         assertThat(json.get("codebook_perplexity").asDouble()).isBetween(1.0, (double) used);
         assertThat(json.get("preview_psnr_db").asDouble()).isPositive();
         assertThat(json.get("sampled_psnr_db").isNull()).as("PSNR sampling is off by default").isTrue();
+        // The run report: this JVM's CPU by stage over the job's run, per input image, and its cost at the price set.
+        JsonNode run = json.get("run_report");
+        assertThat(run.get("images").asInt()).isEqualTo(9);
+        JsonNode perImage = run.get("cpu_seconds_per_image");
+        // Which threads are which stage is ThreadCpuTest's and BenchmarkTest's: 9 images take the decoders less
+        // than /proc's tick of 10 ms. Here: the stages add up, and the cost is their CPU at the price.
+        assertThat(perImage.get("decode").asDouble() + perImage.get("tokenizer").asDouble() + perImage.get("other").asDouble())
+                .isCloseTo(perImage.get("total").asDouble(), org.assertj.core.data.Offset.offset(3e-6));
+        assertThat(perImage.get("total").asDouble()).isCloseTo(run.get("cpu_seconds").asDouble() / 9, org.assertj.core.data.Offset.offset(1e-3));
+        assertThat(run.get("gpu_seconds").asDouble()).as("a CPU run").isZero();
+        assertThat(run.get("cost_per_million_images").asDouble())
+                .isCloseTo(run.get("cpu_seconds").asDouble() / 3600 * 0.05 / 9 * 1e6, org.assertj.core.data.Offset.offset(0.01));
         BufferedImage image = ImageIO.read(plot.toFile());
         assertThat(image.getWidth()).as("the documented size, 900 x 420").isEqualTo(900);
         assertThat(image.getHeight()).isEqualTo(420);

@@ -13,6 +13,7 @@ import io.vqrae.operators.tokenize.Batching;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -127,6 +128,55 @@ class JobConfigTest {
                 "kafka.max-record-bytes", "65536"));
         assertThat(largest.kafka().replicationFactor()).isEqualTo(Short.MAX_VALUE);
         assertThat(largest.limits().maxPixels()).isEqualTo(ImageDecoder.MAX_PIXELS_LIMIT);
+    }
+
+    @Test
+    void theLiveViewNeedsTheEndpointSampledReconstructionsAndHealth() {
+        Map<String, String> preview = Map.of("metrics.preview", "true", "metrics.psnr-every", "4");
+        assertThat(JobConfig.fromMap(preview).metrics().preview()).isTrue();
+        assertThat(JobConfig.defaults().metrics().preview()).as("off by default").isFalse();
+
+        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("metrics.preview", "true"))).isInstanceOf(ConfigException.class)
+                .hasMessage("metrics.preview: needs metrics.psnr-every > 0: the live view shows the sampled reconstructions");
+        assertThatThrownBy(() -> JobConfig.fromMap(with(preview, "metrics.port", "0")))
+                .hasMessage("metrics.preview: needs metrics.port: the live view is served by the metrics endpoint");
+        assertThatThrownBy(() -> JobConfig.fromMap(with(preview, "metrics.health", "false")))
+                .hasMessage("metrics.preview: needs metrics.health: the live view shows the window's codebook usage");
+        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("metrics.preview", "yes"))).hasMessage("metrics.preview: must be true or false, got 'yes'");
+    }
+
+    @Test
+    void theMetricsAddressIsAnIpAddressOrAHostName() {
+        for (String address : List.of("0.0.0.0", "127.0.0.1", "::1", "::", "taskmanager-0.vqrae.svc.cluster.local", "localhost")) {
+            assertThat(JobConfig.fromMap(Map.of("metrics.address", address)).metrics().address()).isEqualTo(address);
+        }
+        for (String address : List.of("not an address", "http://localhost", "-host", "")) {
+            assertThatThrownBy(() -> JobConfig.fromMap(Map.of("metrics.address", address))).as(address)
+                    .isInstanceOf(ConfigException.class).hasMessageStartingWith("metrics.address: must ");
+        }
+    }
+
+    @Test
+    void reportPricesAreNumbersOfZeroOrMore() {
+        JobConfig priced = JobConfig.fromMap(Map.of("report.core-hour-price", "0.048", "report.gpu-hour-price", "2.5", "report.log-every", "0"));
+        assertThat(priced.report().coreHourPrice()).isEqualTo(0.048);
+        assertThat(priced.report().gpuHourPrice()).isEqualTo(2.5);
+        assertThat(priced.report().logEvery()).isZero();
+        assertThat(JobConfig.defaults().report().logEvery()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(JobConfig.defaults().report().priced()).isFalse();
+
+        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("report.core-hour-price", "-1"))).isInstanceOf(ConfigException.class)
+                .hasMessage("report.core-hour-price: must be a price of 0 or more, got -1.0");
+        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("report.gpu-hour-price", "two"))).isInstanceOf(ConfigException.class)
+                .hasMessage("report.gpu-hour-price: must be a number, got 'two'");
+        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("report.log-every", "-5m"))).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("report.log-every:");
+    }
+
+    private static Map<String, String> with(Map<String, String> settings, String key, String value) {
+        Map<String, String> copy = new java.util.HashMap<>(settings);
+        copy.put(key, value);
+        return copy;
     }
 
     @Test

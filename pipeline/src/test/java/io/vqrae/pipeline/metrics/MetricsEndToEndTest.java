@@ -57,6 +57,8 @@ import org.junit.jupiter.api.io.TempDir;
  * scraped during and after the run, and a real Prometheus server (Debian's, installed by bin/setup) scraping both,
  * against which every PromQL expression of the Grafana dashboard is evaluated while the job runs: the job reads its
  * input unbounded and is cancelled once its outputs are committed, since Flink drops a job's metrics when it ends.
+ * The same server evaluates the alerting rules of deploy/prometheus/alerts.yml (their cases are AlertRulesTest's,
+ * under promtool): every series they read exists, and every rule evaluates without an error.
  */
 class MetricsEndToEndTest {
     private static final String JOB = "metrics-e2e";
@@ -74,24 +76,13 @@ class MetricsEndToEndTest {
         int flinkMetricsPort = freePort();
         int prometheusPort = freePort();
         try (EmbeddedKafka kafka = EmbeddedKafka.start(64 * 1024 * 1024)) {
-            JobConfig config = JobConfig.fromMap(Map.ofEntries(
-                    Map.entry("model.dir", TestPaths.tinyModel().toString()),
-                    Map.entry("kafka.bootstrap-servers", kafka.bootstrapServers()),
-                    Map.entry("kafka.starting-offsets", "earliest"),
-                    Map.entry("kafka.topics.input", JOB + ".images"),
-                    Map.entry("kafka.topics.tokens", JOB + ".tokens"),
-                    Map.entry("kafka.topics.features", JOB + ".features"),
-                    Map.entry("kafka.topics.dead-letter", JOB + ".dead-letter"),
-                    Map.entry("kafka.transactional-id-prefix", JOB),
-                    Map.entry("checkpoint.interval", "1s"),
-                    Map.entry("parallelism.decode", "2"),
-                    Map.entry("batching.max-size", "4"),
-                    Map.entry("metrics.port", Integer.toString(metricsPort)),
-                    Map.entry("metrics.psnr-every", "3")));
+            Map<String, String> settings = jobSettings(JOB, kafka, metricsPort);
+            settings.put("metrics.psnr-every", "3");
+            JobConfig config = JobConfig.fromMap(settings);
             JobPlan plan = JobPlan.resolve(config, JOB);
             int sent = writeInputs(config);
 
-            try (PipelineMetrics.Lease lease = PipelineMetrics.acquire(config.metrics());
+            try (PipelineMetrics.Lease lease = PipelineMetrics.acquire(plan.metrics());
                     PrometheusServer prometheus = PrometheusServer.start(temp, prometheusPort, metricsPort, flinkMetricsPort);
                     JobMetrics opened = JobMetrics.open(plan.metrics(), 0)) {
                 assertThat(PipelineMetrics.port()).isEqualTo(metricsPort);
@@ -117,6 +108,7 @@ class MetricsEndToEndTest {
                     prometheus.awaitAtLeast("max(flink_jobmanager_job_numberOfCompletedCheckpoints" + flinkJob + ")", 1);
                     Thread.sleep(1_000); // a few more scrapes, so every series has two samples for rate()
                     dashboardAnswers(prometheus);
+                    alertRulesAnswer(prometheus);
 
                     // Flink's panels, against what this run did.
                     assertThat(prometheus.value("max(flink_jobmanager_job_numRestarts" + flinkJob + ")")).as("no restart").isZero();
@@ -164,6 +156,8 @@ class MetricsEndToEndTest {
                 assertThat(sum(after, "vqrae_codebook_utilization_window_ratio", Map.of())).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-12));
                 assertThat(sum(after, "vqrae_codebook_dead_codes", Map.of())).isEqualTo(plan.manifest().codebookSize() - ids.size());
                 assertThat(sum(after, "vqrae_codebook_perplexity", Map.of())).isBetween(1.0, (double) ids.size());
+                assertThat(sum(after, "vqrae_decode_memory_capacity_bytes", Map.of())).as("60% of the heap")
+                        .isEqualTo((double) (long) (Runtime.getRuntime().maxMemory() * 0.6));
 
             }
         }
@@ -203,6 +197,36 @@ class MetricsEndToEndTest {
         List<String> values = new ArrayList<>();
         result.forEach(series -> values.add(series.get("metric").path(name).asText()));
         return values;
+    }
+
+    /**
+     * Every series deploy/prometheus/alerts.yml reads exists under the name and labels it uses, and every rule
+     * evaluated on the real server without an error.
+     */
+    private static void alertRulesAnswer(PrometheusServer prometheus) throws Exception {
+        Set<String> alertSeries = alertSeries();
+        assertThat(alertSeries).contains("vqrae_decode_memory_wait_seconds_total", "vqrae_kafka_consumer_lag_records");
+        for (String series : alertSeries) {
+            assertThat(prometheus.query("count(" + series + "{job=\"" + JOB + "\"})").size()).as(series).isPositive();
+        }
+        prometheus.awaitRulesEvaluated(alertRules());
+    }
+
+    /** The names of the vqrae series deploy/prometheus/alerts.yml reads, in its expressions and descriptions. */
+    static Set<String> alertSeries() throws IOException {
+        Matcher m = Pattern.compile("vqrae_[a-z_]+").matcher(Files.readString(TestPaths.root().resolve("deploy/prometheus/alerts.yml")));
+        Set<String> names = new java.util.TreeSet<>();
+        while (m.find()) {
+            names.add(m.group());
+        }
+        names.remove("vqrae_stream"); // the group's name
+        return names;
+    }
+
+    /** The alert names of deploy/prometheus/alerts.yml. */
+    static List<String> alertRules() throws IOException {
+        return new YAMLMapper().readTree(TestPaths.root().resolve("deploy/prometheus/alerts.yml").toFile())
+                .findValuesAsText("alert");
     }
 
     private static int writeInputs(JobConfig config) throws Exception {
@@ -259,7 +283,28 @@ class MetricsEndToEndTest {
                 .mapToDouble(Map.Entry::getValue).sum();
     }
 
-    private static int freePort() throws IOException {
+    /**
+     * The settings this package's tests run the job with on {@code kafka}: topics and transactions of their own,
+     * checkpoints every second, two decoders, batches of 4, metrics on {@code metricsPort}.
+     */
+    static Map<String, String> jobSettings(String job, EmbeddedKafka kafka, int metricsPort) {
+        Map<String, String> settings = new HashMap<>();
+        settings.put("model.dir", TestPaths.tinyModel().toString());
+        settings.put("kafka.bootstrap-servers", kafka.bootstrapServers());
+        settings.put("kafka.starting-offsets", "earliest");
+        settings.put("kafka.topics.input", job + ".images");
+        settings.put("kafka.topics.tokens", job + ".tokens");
+        settings.put("kafka.topics.features", job + ".features");
+        settings.put("kafka.topics.dead-letter", job + ".dead-letter");
+        settings.put("kafka.transactional-id-prefix", job);
+        settings.put("checkpoint.interval", "1s");
+        settings.put("parallelism.decode", "2");
+        settings.put("batching.max-size", "4");
+        settings.put("metrics.port", Integer.toString(metricsPort));
+        return settings;
+    }
+
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
@@ -313,6 +358,8 @@ class MetricsEndToEndTest {
             ObjectNode config = (ObjectNode) yaml.readTree(TestPaths.root().resolve("deploy/prometheus/prometheus.yml").toFile());
             // Fast scrapes, so a job of a few seconds leaves several samples of each counter.
             ((ObjectNode) config.get("global")).put("scrape_interval", "250ms");
+            ((ObjectNode) config.get("global")).put("evaluation_interval", "1s");
+            config.putArray("rule_files").add(TestPaths.root().resolve("deploy/prometheus/alerts.yml").toString());
             Map<String, Integer> targets = Map.of("vqrae", metricsPort, "flink", flinkMetricsPort);
             assertThat(config.get("scrape_configs")).extracting(scrape -> scrape.get("job_name").asText())
                     .containsExactlyInAnyOrderElementsOf(targets.keySet());
@@ -342,6 +389,28 @@ class MetricsEndToEndTest {
             JsonNode body = JSON.readTree(HTTP.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body());
             assertThat(body.get("status").asText()).as(promql + ": " + body).isEqualTo("success");
             return body.get("data").get("result");
+        }
+
+        /** Waits until the server evaluated every rule of {@code alerts} at least once, and checks none failed. */
+        void awaitRulesEvaluated(List<String> alerts) throws Exception {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (true) {
+                URI uri = URI.create("http://127.0.0.1:" + port + "/api/v1/rules");
+                JsonNode rules = JSON.readTree(HTTP.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString()).body())
+                        .get("data").get("groups").get(0).get("rules");
+                Map<String, String> health = new HashMap<>();
+                boolean evaluated = true;
+                for (JsonNode rule : rules) {
+                    health.put(rule.get("name").asText(), rule.get("health").asText() + " " + rule.path("lastError").asText());
+                    evaluated &= !rule.get("lastEvaluation").asText().startsWith("0001-");
+                }
+                if (evaluated || System.nanoTime() > deadline) {
+                    assertThat(health.keySet()).containsExactlyInAnyOrderElementsOf(alerts);
+                    assertThat(health).allSatisfy((name, state) -> assertThat(state).as(name).isEqualTo("ok "));
+                    return;
+                }
+                Thread.sleep(500);
+            }
         }
 
         void awaitValue(String promql, double value) throws Exception {

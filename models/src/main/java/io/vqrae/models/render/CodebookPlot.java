@@ -1,4 +1,4 @@
-package io.vqrae.pipeline.demo;
+package io.vqrae.models.render;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -16,11 +16,11 @@ import javax.imageio.ImageIO;
 /**
  * A PNG of codebook usage: each code's count (log scale), codes sorted from most to least used, with the
  * utilisation in the title. A healthy codebook shows a long, flat curve; a collapsing one a few tall bars and a long
- * zero tail.
+ * zero tail. The demo writes it for its committed tokens, the live view shows it for the health window.
  */
-final class CodebookPlot {
-    static final int WIDTH = 900;
-    static final int HEIGHT = 420;
+public final class CodebookPlot {
+    public static final int WIDTH = 900;
+    public static final int HEIGHT = 420;
     private static final int LEFT = 70;
     private static final int RIGHT = 20;
     private static final int TOP = 50;
@@ -28,8 +28,18 @@ final class CodebookPlot {
 
     private CodebookPlot() {}
 
-    /** Writes the plot of {@code counts} (one per code) to {@code file}. */
-    static void write(long[] counts, String title, Path file) throws IOException {
+    /** Writes the plot of {@code counts} (one per code) to {@code file}; parent folders are created. */
+    public static void write(long[] counts, String title, Path file) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        ImageIO.write(render(counts, title), "png", file.toFile());
+    }
+
+    /** The plot of {@code counts} (one per code) as PNG bytes. */
+    public static byte[] png(long[] counts, String title) {
+        return ChwImages.png(render(counts, title));
+    }
+
+    private static BufferedImage render(long[] counts, String title) {
         long[] sorted = Arrays.stream(counts).boxed().sorted((a, b) -> Long.compare(b, a)).mapToLong(Long::longValue).toArray();
         long used = Arrays.stream(counts).filter(c -> c > 0).count();
         long max = Math.max(1, sorted.length == 0 ? 1 : sorted[0]);
@@ -68,7 +78,6 @@ final class CodebookPlot {
         g.drawString("(log)", 14, TOP + plotHeight / 2 + 8);
         g.drawString(Integer.toString(counts.length), LEFT + plotWidth - 30, TOP + plotHeight + 16);
         g.dispose();
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        ImageIO.write(image, "png", file.toFile());
+        return image;
     }
 }
