@@ -7,6 +7,7 @@ import io.vqrae.pipeline.kafka.KafkaUnreachableException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -25,8 +26,8 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         versionProvider = VqraeCli.Version.class,
         description = "Images to VQRAE tokens and semantic features.",
-        subcommands = {DemoCommand.class, RunCommand.class, TokenizeCommand.class, TokenizeCorpusCommand.class, LoadCommand.class, ReconstructCommand.class, BenchCommand.class,
-            DetokenizeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, TokenizeCommand.class, TokenizeCorpusCommand.class, LoadCommand.class, ReconstructCommand.class,
+            DetokenizeCommand.class})
 public final class VqraeCli {
     /** Exit code of a usage or configuration error. */
     static final int USAGE_ERROR = 2;
@@ -37,7 +38,14 @@ public final class VqraeCli {
     boolean verbose;
 
     public static void main(String[] args) {
-        CommandLine cli = commandLine();
+        run(commandLine(), args);
+    }
+
+    /**
+     * Runs {@code cli} on {@code args} as a program: exits the JVM with the command's exit code, except after a
+     * successful {@code run}.
+     */
+    public static void run(CommandLine cli, String[] args) {
         int exitCode = cli.execute(args);
         // `run` is what `flink run` starts; in application mode System.exit would take the JobManager down
         // with the finished program, so it returns normally. The other commands exit explicitly: the
@@ -55,8 +63,18 @@ public final class VqraeCli {
 
     /** The command tree, with its error reporting; tests execute it without exiting the JVM. */
     public static CommandLine commandLine() {
+        return commandLine(List.of());
+    }
+
+    /**
+     * The command tree with more commands: the tooling's ({@code pipeline/tools}: demo, bench), which the job
+     * jar a cluster runs does not hold.
+     */
+    public static CommandLine commandLine(List<Object> moreCommands) {
         VqraeCli root = new VqraeCli();
         CommandLine cli = new CommandLine(root);
+        moreCommands.forEach(cli::addSubcommand);
+        cli.addSubcommand(new CommandLine.HelpCommand());
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setParameterExceptionHandler((e, args) -> {
             PrintWriter err = e.getCommandLine().getErr();

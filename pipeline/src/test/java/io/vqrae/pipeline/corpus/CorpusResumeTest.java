@@ -8,7 +8,7 @@ import io.vqrae.models.testing.TestPaths;
 import io.vqrae.pipeline.cli.VqraeCli;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.corpus.sink.CorpusSinks;
-import io.vqrae.pipeline.demo.SampleImages;
+import io.vqrae.pipeline.embedded.SampleImages;
 import io.vqrae.pipeline.read.CorpusReader;
 import io.vqrae.pipeline.testing.ChildJvm;
 import io.vqrae.pipeline.testing.ParquetFiles;

@@ -12,7 +12,7 @@ import io.vqrae.models.testing.TestPaths;
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.operators.encode.TokenIds;
 import io.vqrae.pipeline.config.JobConfig;
-import io.vqrae.pipeline.demo.SampleImages;
+import io.vqrae.pipeline.embedded.SampleImages;
 import io.vqrae.pipeline.embedded.EmbeddedKafka;
 import io.vqrae.pipeline.kafka.InputWriter;
 import io.vqrae.pipeline.kafka.KafkaClients;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vqrae.operators.metrics.LiveView;
 import io.vqrae.operators.metrics.PipelineMetrics;
 import io.vqrae.pipeline.config.JobConfig;
-import io.vqrae.pipeline.demo.SampleImages;
+import io.vqrae.pipeline.embedded.SampleImages;
 import io.vqrae.pipeline.embedded.EmbeddedKafka;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.job.TokenizeJob;

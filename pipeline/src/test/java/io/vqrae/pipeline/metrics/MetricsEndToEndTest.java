@@ -11,7 +11,7 @@ import io.vqrae.operators.encode.TokenIds;
 import io.vqrae.operators.metrics.JobMetrics;
 import io.vqrae.operators.metrics.PipelineMetrics;
 import io.vqrae.pipeline.config.JobConfig;
-import io.vqrae.pipeline.demo.SampleImages;
+import io.vqrae.pipeline.embedded.SampleImages;
 import io.vqrae.pipeline.embedded.EmbeddedKafka;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.job.TokenizeJob;

@@ -15,7 +15,7 @@ import static io.vqrae.models.testing.ImageMutations.solidPng;
 import static io.vqrae.models.testing.ImageMutations.webpWithCanvas;
 
 import io.vqrae.models.testing.TestPaths;
-import io.vqrae.pipeline.demo.SampleImages;
+import io.vqrae.pipeline.embedded.SampleImages;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.kafka.KafkaClients;
 import io.vqrae.pipeline.kafka.OutputReader;

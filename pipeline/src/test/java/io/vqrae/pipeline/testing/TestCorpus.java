@@ -1,7 +1,7 @@
 package io.vqrae.pipeline.testing;
 
 import io.vqrae.models.testing.TestPaths;
-import io.vqrae.pipeline.demo.SampleImages;
+import io.vqrae.pipeline.embedded.SampleImages;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

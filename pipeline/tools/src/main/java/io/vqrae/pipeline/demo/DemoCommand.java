@@ -1,7 +1,6 @@
-package io.vqrae.pipeline.cli;
+package io.vqrae.pipeline.demo;
 
-import io.vqrae.pipeline.demo.DemoReport;
-import io.vqrae.pipeline.demo.DemoRunner;
+import io.vqrae.pipeline.cli.CliDefaults;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,7 +17,7 @@ import picocli.CommandLine.Option;
             "Starts an in-JVM KRaft broker, loads images into the input topic, runs the streaming job with",
             "checkpointing, reads the outputs back read_committed and prints a summary."
         })
-final class DemoCommand implements Callable<Integer> {
+public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--images", paramLabel = "DIR", description = "Folder of images to load (default: generated sample scenes plus three broken files).")
     Path images;

@@ -1,7 +1,6 @@
-package io.vqrae.pipeline.cli;
+package io.vqrae.pipeline.bench;
 
-import io.vqrae.pipeline.bench.Benchmark;
-import io.vqrae.pipeline.bench.Benchmark.Part;
+import io.vqrae.pipeline.cli.CliDefaults;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -19,7 +18,7 @@ import picocli.CommandLine.Option;
         description = {"Measures where the time goes, printed as one table: engine limit, decode limit against Pillow,",
             "pipeline ceiling (null model), the job's steady state against the ideal pipelined rate, batch-1 baseline,",
             "serialization and a soak (docs/BENCHMARKS.md). bin/vqrae bench makes the photos and the null model first."})
-final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--model", paramLabel = "DIR", description = "Model directory (default: ${DEFAULT-VALUE}).")
     Path model = CliDefaults.modelDir();
@@ -33,7 +32,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--parts", split = ",", paramLabel = "PART",
             description = "Parts to run, comma-separated: ${COMPLETION-CANDIDATES} (default: all).")
-    Set<Part> parts = EnumSet.allOf(Part.class);
+    Set<Benchmark.Part> parts = EnumSet.allOf(Benchmark.Part.class);
 
     @Option(names = "--seconds", paramLabel = "N", defaultValue = "3", description = "Length of one timed measurement (default: ${DEFAULT-VALUE}).")
     double seconds;

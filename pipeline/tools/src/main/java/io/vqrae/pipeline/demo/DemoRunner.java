@@ -8,6 +8,7 @@ import io.vqrae.operators.report.RunReport;
 import io.vqrae.operators.report.ThreadCpu;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.embedded.EmbeddedKafka;
+import io.vqrae.pipeline.embedded.SampleImages;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.job.TokenizeJob;
 import io.vqrae.pipeline.kafka.InputWriter;

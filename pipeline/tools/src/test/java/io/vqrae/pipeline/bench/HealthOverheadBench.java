@@ -1,8 +1,8 @@
 package io.vqrae.pipeline.bench;
 
 import io.vqrae.pipeline.config.JobConfig;
-import io.vqrae.pipeline.demo.SampleImages;
 import io.vqrae.pipeline.embedded.EmbeddedKafka;
+import io.vqrae.pipeline.embedded.SampleImages;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.job.TokenizeJob;
 import io.vqrae.pipeline.kafka.InputWriter;

@@ -1,4 +1,4 @@
-package io.vqrae.pipeline.demo;
+package io.vqrae.pipeline.embedded;
 
 import java.awt.BasicStroke;
 import java.awt.Color;

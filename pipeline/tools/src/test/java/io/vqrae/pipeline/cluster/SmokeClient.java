@@ -2,7 +2,7 @@ package io.vqrae.pipeline.cluster;
 
 import io.vqrae.operators.encode.TokenIds;
 import io.vqrae.pipeline.config.JobConfig;
-import io.vqrae.pipeline.demo.SampleImages;
+import io.vqrae.pipeline.embedded.SampleImages;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.kafka.InputWriter;
 import io.vqrae.pipeline.kafka.OutputReader;

@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import org.apache.commons.io.FileUtils;
+import org.apache.flink.util.FileUtils;
 
 /**
  * {@code tokenize-corpus} as a user runs it, again and again: consecutive runs of the command, each in a JVM

@@ -1,10 +1,11 @@
-package io.vqrae.pipeline.cli;
+package io.vqrae.pipeline.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vqrae.models.testing.TestPaths;
+import io.vqrae.pipeline.tools.ToolsCli;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +22,7 @@ class DemoCommandTest {
         Path report = dir.resolve("report.json");
         Path preview = dir.resolve("preview.png");
         Path plot = dir.resolve("codebook.png");
-        int exit = VqraeCli.commandLine().execute(
+        int exit = ToolsCli.commandLine().execute(
                 "demo", "--model", MODEL_DIR.toString(), "--samples", "6", "--report", report.toString(), "--preview", preview.toString(),
                 "--codebook-plot", plot.toString(), "--set", "metrics.port=0", "--set", "report.core-hour-price=0.05");
 
