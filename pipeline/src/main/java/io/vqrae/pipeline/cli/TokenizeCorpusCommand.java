@@ -9,11 +9,10 @@ import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.corpus.CorpusJob;
 import io.vqrae.pipeline.corpus.CorpusManifest;
 import io.vqrae.pipeline.corpus.CorpusRun;
-import io.vqrae.pipeline.corpus.sink.CorpusSinks;
+import io.vqrae.pipeline.corpus.format.CorpusFormats;
 import io.vqrae.pipeline.corpus.sink.internal.OutputCounter;
 import io.vqrae.pipeline.corpus.source.CorpusCount;
 import io.vqrae.pipeline.corpus.source.CorpusInputs;
-import io.vqrae.pipeline.corpus.webdataset.ShardIndex;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.progress.Progress;
 import java.io.IOException;
@@ -186,9 +185,7 @@ final class TokenizeCorpusCommand implements Callable<Integer> {
         if (usage != null) {
             manifest = manifest.withReport(new RunReport(manifest.counts().inputs(), usage, jobConfig.report()));
         }
-        if (jobConfig.corpus().format() == JobConfig.OutputFormat.WEBDATASET) {
-            ShardIndex.write(new Path(output, CorpusSinks.WEBDATASET), jobName);
-        }
+        CorpusFormats.of(jobConfig.corpus().format()).complete(new Path(output), jobName);
         manifest.write(output);
         run.finish();
         CorpusManifest.Counts counts = manifest.counts();

@@ -12,14 +12,15 @@ import io.vqrae.operators.decode.ImagePreparer;
 import io.vqrae.operators.encode.TokenIds;
 import io.vqrae.pipeline.cli.VqraeCli;
 import io.vqrae.pipeline.config.JobConfig;
-import io.vqrae.pipeline.corpus.sink.CorpusSinks;
+import io.vqrae.pipeline.corpus.CorpusReader;
+import io.vqrae.pipeline.corpus.format.CorpusSample;
+import io.vqrae.pipeline.corpus.format.OutputFolders;
+import io.vqrae.pipeline.corpus.format.webdataset.ShardIndex;
+import io.vqrae.pipeline.corpus.format.webdataset.internal.ShardRecords;
 import io.vqrae.pipeline.corpus.source.CorpusInputs;
 import io.vqrae.pipeline.files.FileTokenizer;
 import io.vqrae.pipeline.job.ImageStages;
 import io.vqrae.pipeline.job.JobPlan;
-import io.vqrae.pipeline.read.CorpusReader;
-import io.vqrae.pipeline.read.CorpusSample;
-import io.vqrae.pipeline.corpus.webdataset.ShardIndex;
 import io.vqrae.pipeline.testing.FailOnceAfterCheckpoint;
 import io.vqrae.pipeline.testing.ObservedRun;
 import io.vqrae.pipeline.testing.ParquetFiles;
@@ -95,11 +96,11 @@ class CorpusJobTest {
                 }
             });
             case PARQUET -> {
-                for (TokenRecord record : ParquetFiles.readFolder(out.resolve(CorpusSinks.TOKENS), TokenRecord.class)) {
+                for (TokenRecord record : ParquetFiles.readFolder(out.resolve(OutputFolders.TOKENS), TokenRecord.class)) {
                     ids.add(record.getId());
                     tokens.put(record.getId(), TokenIds.decode(record.getTokenIds(), record.getDtype()));
                 }
-                assertThat(ParquetFiles.readFolder(out.resolve(CorpusSinks.FEATURES), FeatureRecord.class))
+                assertThat(ParquetFiles.readFolder(out.resolve(OutputFolders.FEATURES), FeatureRecord.class))
                         .extracting(FeatureRecord::getId).containsExactlyInAnyOrderElementsOf(corpus.decodable());
                 assertThatThrownBy(() -> CorpusReader.open(out.toString(), false, false).forEach(sample -> {}))
                         .hasMessageContaining("holds Parquet output, which this reader does not read");
@@ -112,9 +113,9 @@ class CorpusJobTest {
 
         if (format == JobConfig.OutputFormat.WEBDATASET) {
             // The index names every shard with its samples; the shards hold exactly the tokenized ids.
-            ShardIndex index = ShardIndex.read(new org.apache.flink.core.fs.Path(out.resolve(CorpusSinks.WEBDATASET).toUri()));
+            ShardIndex index = ShardIndex.read(new org.apache.flink.core.fs.Path(out.resolve(OutputFolders.WEBDATASET).toUri()));
             assertThat(index.samples()).isEqualTo(ids.size());
-            assertThat(index.shards()).extracting(ShardIndex.Shard::url).allMatch(url -> url.matches("shard-\\d{3}-\\d{6}\\.tar"));
+            assertThat(index.shards()).extracting(ShardRecords.Shard::url).allMatch(url -> url.matches("shard-\\d{3}-\\d{6}\\.tar"));
             assertThat(out.resolve(CorpusRun.STATE_FOLDER).resolve("checkpoints")).doesNotExist();
         }
 
@@ -245,7 +246,7 @@ class CorpusJobTest {
             reader.forEach(samples::add);
             return samples;
         }
-        for (TokenRecord tokens : ParquetFiles.readFolder(out.resolve(CorpusSinks.TOKENS), TokenRecord.class)) {
+        for (TokenRecord tokens : ParquetFiles.readFolder(out.resolve(OutputFolders.TOKENS), TokenRecord.class)) {
             samples.add(CorpusSample.of(tokens, null));
         }
         reader.duplicates().forEach(duplicate -> samples.add(CorpusSample.of(duplicate)));

@@ -5,17 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vqrae.models.testing.TestPaths;
+import io.vqrae.operators.encode.TokenIds;
 import io.vqrae.pipeline.cli.VqraeCli;
 import io.vqrae.pipeline.config.JobConfig;
-import io.vqrae.pipeline.corpus.sink.CorpusSinks;
+import io.vqrae.pipeline.corpus.CorpusReader;
+import io.vqrae.pipeline.corpus.format.OutputFolders;
 import io.vqrae.pipeline.embedded.SampleImages;
-import io.vqrae.pipeline.read.CorpusReader;
 import io.vqrae.pipeline.testing.ChildJvm;
 import io.vqrae.pipeline.testing.ParquetFiles;
 import io.vqrae.pipeline.testing.TarShard;
 import io.vqrae.schemas.DeadLetterRecord;
 import io.vqrae.schemas.TokenRecord;
-import io.vqrae.operators.encode.TokenIds;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -247,7 +247,7 @@ class CorpusResumeTest {
                 }
             });
         } else {
-            for (TokenRecord record : ParquetFiles.readFolder(out.resolve(CorpusSinks.TOKENS), TokenRecord.class)) {
+            for (TokenRecord record : ParquetFiles.readFolder(out.resolve(OutputFolders.TOKENS), TokenRecord.class)) {
                 assertThat(tokenized.put(record.getId(), TokenIds.decode(record.getTokenIds(), record.getDtype())))
                         .as("second token record of " + record.getId()).isNull();
             }

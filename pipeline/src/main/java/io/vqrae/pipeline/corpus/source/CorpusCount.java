@@ -2,7 +2,7 @@ package io.vqrae.pipeline.corpus.source;
 
 import io.vqrae.pipeline.corpus.source.reader.CorpusFileReader;
 import io.vqrae.pipeline.corpus.source.split.CorpusSplit;
-import io.vqrae.pipeline.corpus.webdataset.TarSamples;
+import io.vqrae.pipeline.corpus.format.webdataset.TarSamples;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;

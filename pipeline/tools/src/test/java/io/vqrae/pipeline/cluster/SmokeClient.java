@@ -6,7 +6,7 @@ import io.vqrae.pipeline.embedded.SampleImages;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.kafka.InputWriter;
 import io.vqrae.pipeline.kafka.OutputReader;
-import io.vqrae.pipeline.read.CorpusReader;
+import io.vqrae.pipeline.corpus.CorpusReader;
 import io.vqrae.pipeline.testing.TarShard;
 import io.vqrae.schemas.DeadLetterRecord;
 import io.vqrae.schemas.FeatureRecord;
