@@ -121,15 +121,16 @@ def write_corpus(out: Path, count: int, seed: int, formats: Sequence[str] = FORM
         save_formats(photo, neighbours, out, f"{i:04d}", formats)
 
 
-def pillow_rate(folder: Path, size: Sequence[int], filter: str, seconds: float) -> float:
-    """Images/s of :mod:`vqrae.preprocess`'s decode + preprocess on the files of ``folder``, from memory."""
+def pillow_rate(folder: Path, size: Sequence[int], filter: str, seconds: float, draft: bool = False) -> float:
+    """Images/s of :mod:`vqrae.preprocess`'s decode + preprocess on the files of ``folder``, from memory
+    (with ``draft``, JPEGs decoded as drafts for ``size``)."""
     payloads = [p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()]
     if not payloads:
         raise FileNotFoundError(f"no files in {folder}")
 
     def one_pass() -> None:
         for payload in payloads:
-            preprocess(load_rgb(io.BytesIO(payload)), tuple(size), filter, "none")
+            preprocess(load_rgb(io.BytesIO(payload), draft=(size[1], size[0]) if draft else None), tuple(size), filter, "none")
 
     one_pass()
     images, start = 0, time.perf_counter()
@@ -154,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench.add_argument("--size", nargs=2, type=int, required=True, metavar=("H", "W"))
     bench.add_argument("--filter", default="bilinear")
     bench.add_argument("--seconds", type=float, default=3.0)
+    bench.add_argument("--draft", action="store_true", help="decode JPEGs as drafts for --size")
     args = parser.parse_args(argv)
     if args.command == "corpus":
         if args.count < 3:
@@ -163,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in sys.stdin:
         folder = line.strip()
         if folder:
-            print(f"{pillow_rate(Path(folder), args.size, args.filter, args.seconds):.1f}", flush=True)
+            print(f"{pillow_rate(Path(folder), args.size, args.filter, args.seconds, args.draft):.1f}", flush=True)
     return 0
 
 

@@ -9,11 +9,14 @@ documented policy there:
 * 16-bit samples become 8-bit by keeping the high byte. Pillow already does that for 16-bit
   RGB(A) and gray+alpha PNGs; 16-bit grayscale opens as mode "I" (whose ``convert`` would clip
   to 255 instead), so it is shifted here explicitly.
+* With ``draft``, a JPEG is decoded by libjpeg at the smallest DCT scale (1/8, 1/4, 1/2, 1) still at least the
+  target size once upright (``Image.draft``; the target's sides swap for EXIF rotations by 90 degrees), as
+  the Java decoder's ``ImageDecoder.Builder.draft`` does; other formats decode as always.
 * Resizing is ``Image.resize(size, filter)`` with ``reducing_gap=None``. ``crop="center"``
   follows torchvision: ``Resize(max(H, W))`` (shorter side to that size, longer side
   ``int(size * long / short)``) then ``CenterCrop((H, W))`` with ``int(round(...))`` offsets.
 
-CLI: ``python -m vqrae.preprocess --size H W --filter bilinear --crop none --out OUT.npy FILE...``
+CLI: ``python -m vqrae.preprocess --size H W --filter bilinear --crop none [--draft] --out OUT.npy FILE...``
 writes a uint8 array of shape [B, 3, H, W].
 """
 
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -32,10 +35,22 @@ _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 _WIDE_GRAY_MODES = ("I", "I;16", "I;16B", "I;16L")
 
 
-def load_rgb(path: str, background: Tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
-    """Opens an image the way the Java ImageDecoder does and returns it in mode RGB."""
+ORIENTATION = 0x0112
+
+
+def load_rgb(path: str, background: Tuple[int, int, int] = (255, 255, 255),
+             draft: Optional[Tuple[int, int]] = None) -> Image.Image:
+    """Opens an image the way the Java ImageDecoder does and returns it in mode RGB.
+
+    ``draft`` is the (width, height) a JPEG may be decoded down to, at least (see the module comment).
+    """
     with Image.open(path) as img:
         img.seek(0)
+        if draft is not None and img.format == "JPEG":
+            width, height = draft
+            if img.getexif().get(ORIENTATION, 1) in (5, 6, 7, 8):
+                width, height = height, width
+            img.draft(img.mode, (width, height))
         img = ImageOps.exif_transpose(img)
     if img.mode in _WIDE_GRAY_MODES:
         high = (np.asarray(img, dtype=np.uint32) >> 8).astype(np.uint8)
@@ -76,11 +91,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--filter", choices=sorted(FILTERS), default="bilinear")
     parser.add_argument("--crop", choices=CROPS, default="none")
     parser.add_argument("--background", nargs=3, type=int, default=(255, 255, 255), metavar=("R", "G", "B"))
+    parser.add_argument("--draft", action="store_true", help="decode JPEGs as drafts for the target size")
     parser.add_argument("--out", required=True, help="output .npy, uint8 [B, 3, H, W]")
     parser.add_argument("files", nargs="+")
     args = parser.parse_args(argv)
     batch = [
-        preprocess(load_rgb(f, tuple(args.background)), tuple(args.size), args.filter, args.crop)
+        preprocess(load_rgb(f, tuple(args.background), (args.size[1], args.size[0]) if args.draft else None),
+                   tuple(args.size), args.filter, args.crop)
         for f in args.files
     ]
     np.save(args.out, np.stack(batch))

@@ -233,9 +233,15 @@ final class Containers {
      *
      * @param exif the TIFF structure of the first APP1 "Exif" segment (the one Pillow reads), or {@code null}
      * @param cutBeforeScan whether the data ends before the first scan: inside a segment or between two
-     * @param framePixels width x height of the first frame header (SOFn) segment, 0 before one is complete
+     * @param frameWidth width of the first frame header (SOFn) segment, 0 before one is complete
+     * @param frameHeight its height
      */
-    record JpegHeader(byte[] exif, boolean cutBeforeScan, long framePixels) {}
+    record JpegHeader(byte[] exif, boolean cutBeforeScan, int frameWidth, int frameHeight) {
+        /** Width x height of the first frame header, 0 before one is complete. */
+        long framePixels() {
+            return (long) frameWidth * frameHeight;
+        }
+    }
 
     /**
      * Walks the JPEG marker segments up to the first scan (or EOI). A malformed marker sequence ends the walk
@@ -244,11 +250,12 @@ final class Containers {
     static JpegHeader jpegHeader(byte[] d) {
         byte[] exifHeader = ImageFormat.ascii("Exif\0\0");
         byte[] exif = null;
-        long framePixels = 0;
+        int frameWidth = 0;
+        int frameHeight = 0;
         int pos = 2;
         while (pos + 4 <= d.length) {
             if ((d[pos] & 0xff) != 0xff) {
-                return new JpegHeader(exif, false, framePixels);
+                return new JpegHeader(exif, false, frameWidth, frameHeight);
             }
             int marker = d[pos + 1] & 0xff;
             if (marker == 0xff) { // fill byte
@@ -256,7 +263,7 @@ final class Containers {
                 continue;
             }
             if (marker == 0xda || marker == 0xd9) {
-                return new JpegHeader(exif, false, framePixels);
+                return new JpegHeader(exif, false, frameWidth, frameHeight);
             }
             if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { // markers without a length
                 pos += 2;
@@ -265,24 +272,27 @@ final class Containers {
             int length = ((d[pos + 2] & 0xff) << 8) | (d[pos + 3] & 0xff);
             int end = pos + 2 + length;
             if (length < 2) {
-                return new JpegHeader(exif, false, framePixels);
+                return new JpegHeader(exif, false, frameWidth, frameHeight);
             }
             if (end > d.length) {
-                return new JpegHeader(exif, true, framePixels);
+                return new JpegHeader(exif, true, frameWidth, frameHeight);
             }
             if (exif == null && marker == 0xe1 && ImageFormat.startsWith(d, pos + 4, exifHeader)
                     && pos + 4 + exifHeader.length <= end) {
                 exif = Arrays.copyOfRange(d, pos + 4 + exifHeader.length, end);
             }
             boolean frame = marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
-            if (framePixels == 0 && frame && length >= 7) {
-                long height = ((d[pos + 5] & 0xff) << 8) | (d[pos + 6] & 0xff);
-                long width = ((d[pos + 7] & 0xff) << 8) | (d[pos + 8] & 0xff);
-                framePixels = width * height;
+            if (frameWidth == 0 && frame && length >= 7) {
+                frameHeight = ((d[pos + 5] & 0xff) << 8) | (d[pos + 6] & 0xff);
+                frameWidth = ((d[pos + 7] & 0xff) << 8) | (d[pos + 8] & 0xff);
+                if (frameWidth == 0 || frameHeight == 0) {
+                    frameWidth = 0;
+                    frameHeight = 0;
+                }
             }
             pos = end;
         }
-        return new JpegHeader(exif, true, framePixels);
+        return new JpegHeader(exif, true, frameWidth, frameHeight);
     }
 
     /**

@@ -52,12 +52,16 @@ public final class ImageDecoder {
 
     private final long maxPixels;
     private final int maxInputBytes;
+    private final int draftWidth;
+    private final int draftHeight;
     private final int[] background;
     private final Map<ImageFormat, ImageReaderSpi> readers;
 
     private ImageDecoder(Builder builder) {
         this.maxPixels = builder.maxPixels;
         this.maxInputBytes = builder.maxInputBytes;
+        this.draftWidth = builder.draftWidth;
+        this.draftHeight = builder.draftHeight;
         this.background = builder.background.clone();
         this.readers = ReaderProviders.create();
         NativeCodecs.requireAvailable();
@@ -83,6 +87,28 @@ public final class ImageDecoder {
             return 0;
         }
         return format == ImageFormat.WEBP ? LibWebp.declaredPixels(data) : Containers.declaredPixels(format, data);
+    }
+
+    /**
+     * Width x height this decoder allocates for {@code data}: {@link #declaredPixels}, or for a JPEG decoded as a
+     * draft ({@link Builder#draft}) the reduced size.
+     */
+    public long decodedPixels(byte[] data) {
+        if (draftWidth == 0 || ImageFormat.sniff(data) != ImageFormat.JPEG) {
+            return declaredPixels(data);
+        }
+        Containers.JpegHeader header = Containers.jpegHeader(data);
+        if (header.frameWidth() == 0) {
+            return declaredPixels(data);
+        }
+        int[] target = draftTarget(header.exif());
+        int reduction = TurboJpeg.draftReduction(header.frameWidth(), header.frameHeight(), target[0], target[1]);
+        return (long) TurboJpeg.reduced(header.frameWidth(), reduction) * TurboJpeg.reduced(header.frameHeight(), reduction);
+    }
+
+    /** The draft size in the stored image's orientation: EXIF rotations by 90 degrees swap its sides. */
+    private int[] draftTarget(byte[] exif) {
+        return Containers.orientation(exif) >= 5 ? new int[] {draftHeight, draftWidth} : new int[] {draftWidth, draftHeight};
     }
 
     /**
@@ -131,7 +157,8 @@ public final class ImageDecoder {
     /** libjpeg-turbo like Pillow; CMYK and YCCK files go to TwelveMonkeys, which converts them with their ICC profile. */
     private DecodedImage decodeJpeg(byte[] data) throws ImageDecodeException {
         Containers.JpegHeader segments = Containers.jpegHeader(data);
-        TurboJpeg.Pixels pixels = TurboJpeg.decode(data, segments, maxPixels);
+        int[] draft = draftWidth == 0 ? new int[2] : draftTarget(segments.exif());
+        TurboJpeg.Pixels pixels = TurboJpeg.decode(data, segments, maxPixels, draft[0], draft[1]);
         if (pixels == null) {
             return decodeWithImageIo(ImageFormat.JPEG, data, segments.exif(), null);
         }
@@ -247,9 +274,28 @@ public final class ImageDecoder {
     public static final class Builder {
         private long maxPixels = DEFAULT_MAX_PIXELS;
         private int maxInputBytes = DEFAULT_MAX_INPUT_BYTES;
+        private int draftWidth;
+        private int draftHeight;
         private int[] background = {255, 255, 255};
 
         private Builder() {}
+
+        /**
+         * Decodes JPEGs as drafts for a {@code width x height} target (the model's input): at the smallest of
+         * libjpeg's DCT scales (1/8, 1/4, 1/2, 1) that still gives at least that size once upright, as Pillow's
+         * {@code Image.draft} does. A 12-megapixel photo for a 256 x 256 model decodes at 1/8 of each side: about
+         * 64 times fewer pixels to decode, convert and resample. The pixels differ from a full decode resampled
+         * (the DCT's own averaging is not the resampler's), so tokens agree mostly, not exactly
+         * (docs/BENCHMARKS.md). Other formats decode as always; off by default.
+         */
+        public Builder draft(int width, int height) {
+            if (width < 1 || height < 1) {
+                throw new IllegalArgumentException("draft size must be positive, got " + width + " x " + height);
+            }
+            this.draftWidth = width;
+            this.draftHeight = height;
+            return this;
+        }
 
         /** Largest declared width * height accepted (decompression-bomb guard); default {@value ImageDecoder#DEFAULT_MAX_PIXELS}. */
         public Builder maxPixels(long maxPixels) {

@@ -35,14 +35,38 @@ final class TurboJpeg {
     record Pixels(int width, int height, byte[] rgb) {}
 
     /**
+     * The reduction a draft decode of a {@code width x height} JPEG takes for a {@code minWidth x minHeight} target:
+     * the largest of 8, 4, 2 and 1 that leaves both sides at least the target's, Pillow's {@code draft} rule
+     * (libjpeg scales the DCT by 1/8, 1/4, 1/2; a decoded side is the ceiling of side / reduction).
+     */
+    static int draftReduction(int width, int height, int minWidth, int minHeight) {
+        int fits = Math.min(width / minWidth, height / minHeight);
+        for (int reduction : new int[] {8, 4, 2}) {
+            if (fits >= reduction) {
+                return reduction;
+            }
+        }
+        return 1;
+    }
+
+    /** A side of a JPEG decoded at {@code 1 / reduction} of its size: libjpeg's rounding up. */
+    static int reduced(int side, int reduction) {
+        return (side + reduction - 1) / reduction;
+    }
+
+    /**
      * Decodes to interleaved RGB, checking the header's size against {@code maxPixels} before anything is
      * allocated for pixels ({@code segments}, read by {@link Containers#jpegHeader}, tells a header cut short
      * from a broken one); returns {@code null} for a CMYK or YCCK stream, which libjpeg does not convert
      * to RGB. libjpeg only warns about a stream that ends early and pads the rest with gray; Pillow refuses
      * such a file, and so does this method. Other warnings (extraneous bytes before a marker, say) keep the
      * pixels, as in Pillow.
+     *
+     * @param draftWidth with {@code draftHeight}, decode at the smallest DCT scale that still gives at least
+     *     this size ({@link #draftReduction}); 0 decodes at full size
      */
-    static Pixels decode(byte[] jpeg, Containers.JpegHeader segments, long maxPixels) throws ImageDecodeException {
+    static Pixels decode(byte[] jpeg, Containers.JpegHeader segments, long maxPixels, int draftWidth, int draftHeight)
+            throws ImageDecodeException {
         Pointer handle = tjInitDecompress();
         if (handle == null) {
             throw new OutOfMemoryError("tjInitDecompress: " + tjGetErrorStr2(null));
@@ -65,12 +89,16 @@ final class TurboJpeg {
             if (colorspace[0] == COLORSPACE_CMYK || colorspace[0] == COLORSPACE_YCCK) {
                 return null;
             }
-            byte[] rgb = new byte[Math.multiplyExact(Math.multiplyExact(width[0], height[0]), 3)];
-            if (tjDecompress2(handle, jpeg, size, rgb, width[0], 0, height[0], PIXEL_FORMAT_RGB, 0) != 0
+            int reduction = draftWidth > 0 ? draftReduction(width[0], height[0], draftWidth, draftHeight) : 1;
+            int w = reduced(width[0], reduction);
+            int h = reduced(height[0], reduction);
+            byte[] rgb = new byte[Math.multiplyExact(Math.multiplyExact(w, h), 3)];
+            // Asked for exactly a scaled size, TurboJPEG picks that scaling factor.
+            if (tjDecompress2(handle, jpeg, size, rgb, w, 0, h, PIXEL_FORMAT_RGB, 0) != 0
                     && (tjGetErrorCode(handle) != ERROR_WARNING || isTruncation(tjGetErrorStr2(handle)))) {
                 throw failure(handle, "JPEG");
             }
-            return new Pixels(width[0], height[0], rgb);
+            return new Pixels(w, h, rgb);
         } finally {
             tjDestroy(handle);
         }

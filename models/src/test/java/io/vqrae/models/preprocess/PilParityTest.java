@@ -113,6 +113,27 @@ class PilParityTest {
         assertTrue(failures.isEmpty(), "differs from Pillow: " + failures);
     }
 
+    /**
+     * JPEGs decoded as drafts (libjpeg's DCT scaling) for the model's input, then resampled: the same pixels as
+     * Pillow's {@code draft} + resize, at every reduction (the flower photos are 2268 x 1512: 1/8 for 256 x 256,
+     * 1/4 for 224 x 320, 1/2 for 720 x 960) and after an EXIF rotation.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("specs")
+    void draftDecodesMatchPillowsDraft(PreprocessSpec spec) throws Exception {
+        List<String> files = LOSSY.stream().filter(f -> f.endsWith(".jpg")).toList();
+        byte[][] expected = runPillow(spec, files, true);
+        ImageDecoder drafts = ImageDecoder.builder().draft(spec.width(), spec.height()).build();
+        Preprocessor preprocessor = new Preprocessor(spec);
+        for (int i = 0; i < files.size(); i++) {
+            byte[] jpeg = TestPaths.testImageBytes(files.get(i));
+            DecodedImage draft = drafts.decode(jpeg);
+            assertArrayEquals(expected[i], preprocessor.toChw(draft), files.get(i) + " as a draft");
+            assertEquals((long) draft.width() * draft.height(), drafts.decodedPixels(jpeg), files.get(i) + " pixels budgeted");
+            assertTrue(draft.width() >= Math.min(spec.width(), DECODER.decode(jpeg).width()), files.get(i) + " draft width");
+        }
+    }
+
     private static DecodedImage decode(String file) {
         return DECODED.computeIfAbsent(file, f -> {
             try {
@@ -123,11 +144,18 @@ class PilParityTest {
         });
     }
 
-    /** Runs the reference CLI once for all files (Python + numpy start slowly) and splits its [B, 3, H, W] output. */
     private byte[][] runPillow(PreprocessSpec spec, List<String> files) throws IOException, InterruptedException {
+        return runPillow(spec, files, false);
+    }
+
+    /** Runs the reference CLI once for all files (Python + numpy start slowly) and splits its [B, 3, H, W] output. */
+    private byte[][] runPillow(PreprocessSpec spec, List<String> files, boolean draft) throws IOException, InterruptedException {
         Path out = tmp.resolve("pil.npy");
         List<String> args = new ArrayList<>(List.of("--size", String.valueOf(spec.height()), String.valueOf(spec.width()),
                 "--filter", spec.filter().toString(), "--crop", spec.crop().toString(), "--out", out.toString()));
+        if (draft) {
+            args.add("--draft");
+        }
         for (String f : files) {
             args.add(TestPaths.testImage(f).toString());
         }

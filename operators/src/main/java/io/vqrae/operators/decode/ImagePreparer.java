@@ -54,10 +54,13 @@ public final class ImagePreparer {
     ImagePreparer(ModelManifest manifest, InputLimits limits, DecodeMemory memory) {
         this.limits = Objects.requireNonNull(limits, "limits");
         this.memory = Objects.requireNonNull(memory, "memory");
-        this.decoder = manifest.imageDecoder()
+        ImageDecoder.Builder decoder = manifest.imageDecoder()
                 .maxPixels(limits.maxPixels())
-                .maxInputBytes(limits.maxImageBytes())
-                .build();
+                .maxInputBytes(limits.maxImageBytes());
+        if (limits.jpegDraft()) {
+            decoder.draft(manifest.imageWidth(), manifest.imageHeight());
+        }
+        this.decoder = decoder.build();
         this.preprocessor = new Preprocessor(manifest.preprocessing());
         try {
             this.sha256 = MessageDigest.getInstance("SHA-256");
@@ -88,9 +91,10 @@ public final class ImagePreparer {
         if (!input.readable()) {
             return reject(input, FailureStage.source, MALFORMED_RECORD, input.unreadableReason());
         }
-        // Over the pixel limit, the decoder refuses it from the header with nothing to reserve.
+        // Over the pixel limit, the decoder refuses it from the header with nothing to reserve; a JPEG decoded as a
+        // draft holds only its reduced size.
         long pixels = ImageDecoder.declaredPixels(input.payload());
-        long reserved = pixels <= limits.maxPixels() ? pixels : 0;
+        long reserved = pixels <= limits.maxPixels() ? decoder.decodedPixels(input.payload()) : 0;
         if (!memory.fits(reserved)) {
             return reject(input, FailureStage.decode, DecodeFailure.TOO_MANY_PIXELS.code(), pixels + " pixels need about "
                     + (DecodeMemory.cost(pixels) >> 20) + " MiB to decode, more than the " + (memory.capacityBytes() >> 20)

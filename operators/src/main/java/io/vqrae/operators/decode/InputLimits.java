@@ -12,13 +12,17 @@ import java.io.Serializable;
  *     larger images are refused before any pixel buffer is allocated (decompression bombs)
  * @param maxImageBytes largest encoded image accepted
  * @param deadLetterMaxOriginalBytes how much of a rejected input its dead letter keeps
+ * @param jpegDraft decode JPEGs at the smallest DCT scale still at least the model's input size
+ *     ({@link ImageDecoder.Builder#draft}), then resample exactly: much faster on large photos; tokens agree
+ *     mostly rather than exactly; off by default
  */
-public record InputLimits(long maxPixels, int maxImageBytes, int deadLetterMaxOriginalBytes) implements Serializable {
+public record InputLimits(long maxPixels, int maxImageBytes, int deadLetterMaxOriginalBytes, boolean jpegDraft)
+        implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    /** The decoder's own defaults (64 Mi pixels, 32 MiB) and 256 KiB of a rejected input. */
+    /** The decoder's own defaults (64 Mi pixels, 32 MiB), 256 KiB of a rejected input, exact decoding. */
     public static final InputLimits DEFAULT = new InputLimits(
-            ImageDecoder.DEFAULT_MAX_PIXELS, ImageDecoder.DEFAULT_MAX_INPUT_BYTES, 256 * 1024);
+            ImageDecoder.DEFAULT_MAX_PIXELS, ImageDecoder.DEFAULT_MAX_INPUT_BYTES, 256 * 1024, false);
 
     public InputLimits {
         InvalidSettingException.requireBetween("max-pixels", maxPixels, 1, ImageDecoder.MAX_PIXELS_LIMIT);

@@ -51,6 +51,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Consecutive tokenize-corpus runs of part corpus-runs (default: ${DEFAULT-VALUE}).")
     int corpusRuns;
 
+    @Option(names = "--large-photos", paramLabel = "DIR", defaultValue = "/usr/share/backgrounds",
+            description = "JPEG photos of several megapixels for part draft (default: ${DEFAULT-VALUE}, Debian's wallpapers).")
+    Path largePhotos;
+
     @Option(names = "--python", paramLabel = "PATH", defaultValue = "/usr/bin/python3", description = "Python with Pillow (default: ${DEFAULT-VALUE}).")
     String python;
 
@@ -68,7 +72,7 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path pythonPath = Path.of(System.getProperty(CliDefaults.HOME_PROPERTY, ".")).resolve("models").resolve("python");
         Benchmark.run(new Benchmark.Options(model, nullModel, images, parts, seconds, rounds, jobImages,
-                Duration.ofSeconds(soakSeconds), corpusRuns, python, pythonPath, jobSettings, report, plot), System.out);
+                Duration.ofSeconds(soakSeconds), corpusRuns, largePhotos, python, pythonPath, jobSettings, report, plot), System.out);
         return 0;
     }
 }

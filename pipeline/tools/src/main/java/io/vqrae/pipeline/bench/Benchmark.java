@@ -35,7 +35,7 @@ import java.util.stream.Stream;
  */
 public final class Benchmark {
     /** The parts, in the order they run. */
-    public enum Part { ENGINE, DECODE, CEILING, STEADY, BATCH1, SERIALIZATION, SOAK, CORPUS, CORPUS_RUNS }
+    public enum Part { ENGINE, DECODE, CEILING, STEADY, BATCH1, SERIALIZATION, SOAK, CORPUS, CORPUS_RUNS, DRAFT }
 
     /** Batch sizes of the engine part. */
     static final List<Integer> BATCH_SIZES = List.of(1, 2, 4, 8, 16, 32, 64);
@@ -53,6 +53,7 @@ public final class Benchmark {
      * @param jobImages images through the job per steady-state run
      * @param soak length of the soak
      * @param corpusRuns consecutive {@code tokenize-corpus} runs of part corpus-runs
+     * @param largePhotos JPEG photos of several megapixels, for part draft (Debian's wallpapers)
      * @param python interpreter with Pillow, for the Pillow side of the decode part and the ideal
      * @param pythonPath {@code models/python}
      * @param jobSettings job config keys for every job part (e.g. {@code batching.max-size})
@@ -60,7 +61,7 @@ public final class Benchmark {
      * @param plot where the plot goes, or null
      */
     public record Options(Path model, Path nullModel, Path images, Set<Part> parts, double seconds, int rounds,
-            int jobImages, Duration soak, int corpusRuns, String python, Path pythonPath, Map<String, String> jobSettings, Path report,
+            int jobImages, Duration soak, int corpusRuns, Path largePhotos, String python, Path pythonPath, Map<String, String> jobSettings, Path report,
             Path plot) {
         public Options {
             Objects.requireNonNull(model, "model");
@@ -133,6 +134,9 @@ public final class Benchmark {
         }
         if (options.parts().contains(Part.CORPUS_RUNS)) {
             corpusRuns();
+        }
+        if (options.parts().contains(Part.DRAFT)) {
+            draft();
         }
         if (options.plot() != null && !engine.isEmpty()) {
             plot(engine, steady, batchOne);
@@ -363,6 +367,20 @@ public final class Benchmark {
         entry.put("runs_above_1_5x_median", slow);
         entry.put("task_failures", failures);
         report.put("corpus_runs", entry);
+    }
+
+    private void draft() throws Exception {
+        List<DraftBench.Row> rows = new DraftBench(manifest, options.model(), options.python(), options.pythonPath())
+                .run(options.largePhotos(), options.seconds(), options.rounds());
+        for (DraftBench.Row r : rows) {
+            String what = "JPEG " + r.group() + " (" + r.photos() + " photos), 1 thread";
+            row("10 draft", "decode + preprocess, " + what, fmt("Java exact %.1f, draft %.1f images/s (%.1fx)",
+                    r.exact().java(), r.draft().java(), r.draft().java() / r.exact().java()),
+                    fmt("Pillow exact %.1f, draft %.1f (%.1fx)", r.exact().pillow(), r.draft().pillow(), r.draft().pillow() / r.exact().pillow()));
+            row("10 draft", "tokens, JPEG " + r.group() + ": draft against exact (Java)", fmt("%.1f %% of positions equal", 100 * r.sameAsExact()),
+                    fmt("Java draft against PyTorch on Pillow's draft: %.1f %%", 100 * r.sameAsPillowDraft()));
+        }
+        report.put("draft", rows);
     }
 
     private void serialization() throws Exception {

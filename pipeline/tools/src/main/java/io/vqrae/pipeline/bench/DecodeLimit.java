@@ -22,12 +22,14 @@ import java.util.concurrent.Future;
  * {@link Preprocessor}) against Pillow ({@code python -m vqrae.formats bench}: the reference's own decode and
  * preprocess), on the same files, from memory, in alternating rounds so that a noisy machine slows both alike.
  * Per thread (one Java thread, one Python process) and on every core (as many threads, as many processes).
+ * Either side can decode JPEGs as drafts for the model's input ({@code limits.jpeg-draft}, Pillow's {@code draft}).
  */
 final class DecodeLimit implements AutoCloseable {
     /** Long enough for G1 to grow and touch its heap: before that, fresh pages make Java allocations slow. */
     private static final double WARM_UP_SECONDS = 8;
 
     private final ModelManifest manifest;
+    private final boolean draft;
     private final List<Process> pillows = new ArrayList<>();
     private final List<PrintWriter> toPillow = new ArrayList<>();
     private final List<BufferedReader> fromPillow = new ArrayList<>();
@@ -40,7 +42,13 @@ final class DecodeLimit implements AutoCloseable {
      * @param python the interpreter that has Pillow and {@code models/python} on its path
      */
     DecodeLimit(ModelManifest manifest, String python, Path pythonPath, int cores, double seconds) throws IOException {
+        this(manifest, python, pythonPath, cores, seconds, false);
+    }
+
+    /** As above; with {@code draft} both sides decode JPEGs as drafts for the model's input size. */
+    DecodeLimit(ModelManifest manifest, String python, Path pythonPath, int cores, double seconds, boolean draft) throws IOException {
         this.manifest = manifest;
+        this.draft = draft;
         this.cores = cores;
         this.threads = Executors.newFixedThreadPool(cores, runnable -> {
             Thread thread = new Thread(runnable, "bench-decode");
@@ -49,10 +57,13 @@ final class DecodeLimit implements AutoCloseable {
         });
         PreprocessSpec spec = manifest.preprocessing();
         for (int i = 0; i < cores; i++) {
-            ProcessBuilder command = new ProcessBuilder(python, "-m", "vqrae.formats", "bench",
+            List<String> args = new ArrayList<>(List.of(python, "-m", "vqrae.formats", "bench",
                     "--size", String.valueOf(spec.height()), String.valueOf(spec.width()),
-                    "--filter", spec.filter().name().toLowerCase(Locale.ROOT), "--seconds", String.valueOf(seconds))
-                    .redirectError(ProcessBuilder.Redirect.INHERIT);
+                    "--filter", spec.filter().name().toLowerCase(Locale.ROOT), "--seconds", String.valueOf(seconds)));
+            if (draft) {
+                args.add("--draft");
+            }
+            ProcessBuilder command = new ProcessBuilder(args).redirectError(ProcessBuilder.Redirect.INHERIT);
             command.environment().put("PYTHONPATH", pythonPath.toString());
             Process process = command.start();
             pillows.add(process);
@@ -137,7 +148,9 @@ final class DecodeLimit implements AutoCloseable {
 
     /** One thread's decoder and preprocessor (neither is shared between threads). */
     private final class Worker {
-        private final ImageDecoder decoder = manifest.imageDecoder().build();
+        private final ImageDecoder decoder = draft
+                ? manifest.imageDecoder().draft(manifest.imageWidth(), manifest.imageHeight()).build()
+                : manifest.imageDecoder().build();
         private final Preprocessor preprocessor = new Preprocessor(manifest.preprocessing());
 
         /** Images/s over {@code payloads}, repeated until {@code seconds} have passed (at least one pass). */
