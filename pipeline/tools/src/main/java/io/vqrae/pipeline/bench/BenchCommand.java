@@ -47,6 +47,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--soak-seconds", paramLabel = "N", defaultValue = "600", description = "Length of the soak (default: ${DEFAULT-VALUE}).")
     long soakSeconds;
 
+    @Option(names = "--soak-rate", paramLabel = "IMAGES_PER_S",
+            description = "Images/s the soak feeds the streaming job (default: 70 % of part steady's rate, or 50 without it).")
+    double soakRate;
+
     @Option(names = "--corpus-runs", paramLabel = "N", defaultValue = "20",
             description = "Consecutive tokenize-corpus runs of part corpus-runs (default: ${DEFAULT-VALUE}).")
     int corpusRuns;
@@ -72,7 +76,7 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path pythonPath = Path.of(System.getProperty(CliDefaults.HOME_PROPERTY, ".")).resolve("models").resolve("python");
         Benchmark.run(new Benchmark.Options(model, nullModel, images, parts, seconds, rounds, jobImages,
-                Duration.ofSeconds(soakSeconds), corpusRuns, largePhotos, python, pythonPath, jobSettings, report, plot), System.out);
+                Duration.ofSeconds(soakSeconds), soakRate, corpusRuns, largePhotos, python, pythonPath, jobSettings, report, plot), System.out);
         return 0;
     }
 }

@@ -10,9 +10,11 @@ import io.vqrae.pipeline.corpus.source.CorpusInputs;
 import io.vqrae.pipeline.files.FileTokenizer;
 import io.vqrae.pipeline.job.JobPlan;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -43,6 +45,15 @@ final class CorpusBench {
      * @param corpusDedup the same with {@code corpus.dedup}
      */
     record Rates(int photos, double tokenize, double corpus, double corpusDedup) {}
+
+    /**
+     * A corpus soak.
+     *
+     * @param photos inputs of the soaked run
+     * @param warmUpRate images/s of the warm-up run its size came from
+     * @param samples memory of this JVM over the soaked run
+     */
+    record Soak(int photos, double warmUpRate, List<JobBench.MemorySample> samples) {}
 
     private final Map<String, String> settings;
     private final ModelManifest manifest;
@@ -86,6 +97,59 @@ final class CorpusBench {
         } finally {
             delete(work);
         }
+    }
+
+    /**
+     * One {@code tokenize-corpus} run (WebDataset output) sized to last about {@code length} at the rate of a
+     * warm-up run of four times {@code jpegs}, this JVM's memory sampled every {@code every}. The inputs are
+     * links to {@code jpegs} over and over (no deduplication, so equal bytes are fine), which keeps a
+     * run of hours from needing its own gigabytes of photos.
+     */
+    Soak soak(List<Path> jpegs, Duration length, Duration every) throws Exception {
+        Path work = Files.createTempDirectory("vqrae-bench-corpus-soak-");
+        try {
+            Path warmUp = links(jpegs, 4 * jpegs.size(), Files.createDirectories(work.resolve("warm-up")));
+            double rate = corpusRate(warmUp, 4 * jpegs.size(), work, false, -1);
+            int photos = (int) Math.ceil(rate * length.toSeconds());
+            Path folder = links(jpegs, photos, Files.createDirectories(work.resolve("photos")));
+            String jobName = "bench-corpus-soak";
+            List<JobBench.MemorySample> samples = new ArrayList<>();
+            long start = System.nanoTime();
+            ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+            sampler.scheduleAtFixedRate(() -> {
+                try {
+                    synchronized (samples) {
+                        samples.add(JobBench.sample((System.nanoTime() - start) / 1e9,
+                                (long) PipelineMetrics.total("vqrae_images_tokenized", jobName)));
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }, 0, every.toMillis(), TimeUnit.MILLISECONDS);
+            try {
+                StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(cores);
+                new CorpusJob(JobPlan.forFiles(JobConfig.fromMap(settings), jobName),
+                        CorpusInputs.resolve(List.of(folder.toString())), work.resolve("out").toString()).attach(env);
+                env.execute(jobName);
+            } finally {
+                sampler.shutdownNow();
+                sampler.awaitTermination(1, TimeUnit.SECONDS);
+            }
+            synchronized (samples) {
+                samples.add(JobBench.sample((System.nanoTime() - start) / 1e9,
+                        (long) PipelineMetrics.total("vqrae_images_tokenized", jobName)));
+                return new Soak(photos, rate, List.copyOf(samples));
+            }
+        } finally {
+            delete(work);
+        }
+    }
+
+    private static Path links(List<Path> jpegs, int count, Path folder) throws IOException {
+        for (int i = 0; i < count; i++) {
+            Files.createSymbolicLink(folder.resolve(String.format("%08d.jpg", i)), jpegs.get(i % jpegs.size()).toAbsolutePath());
+        }
+        return folder;
     }
 
     /** {@code jpeg} with a comment segment holding {@code index} right after its SOI marker. */

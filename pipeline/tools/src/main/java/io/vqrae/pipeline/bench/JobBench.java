@@ -165,7 +165,7 @@ final class JobBench {
         }
     }
 
-    private static MemorySample sample(double at, long committed) throws IOException {
+    static MemorySample sample(double at, long committed) throws IOException {
         long heapUsed = 0;
         long heapAfterGc = 0;
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {

@@ -39,7 +39,7 @@ class BenchmarkTest {
 
         Map<String, Object> result = Benchmark.run(new Benchmark.Options(TestPaths.tinyModel(), nullModel, photos,
                 EnumSet.of(Benchmark.Part.ENGINE, Benchmark.Part.CEILING, Benchmark.Part.SERIALIZATION), 0.2, 1, 600,
-                Duration.ofSeconds(1), 1, Path.of("/usr/share/backgrounds"), TestPaths.python(), TestPaths.root().resolve("models/python"),
+                Duration.ofSeconds(1), 0, 1, Path.of("/usr/share/backgrounds"), TestPaths.python(), TestPaths.root().resolve("models/python"),
                 // Commits every 200 ms, so a short run still has several to time between.
                 Map.of("checkpoint.interval", "200ms", "report.core-hour-price", "0.05"), report, plot),
                 new PrintStream(printed, true, StandardCharsets.UTF_8));
