@@ -76,10 +76,12 @@ public final class CorpusRun {
      * @param features the feature mode and type
      * @param dedup whether duplicates are recognised
      * @param tokenizerParallelism the parallelism of the encoder and of the shard writers, which name their shards
+     * @param jpegDraft whether JPEGs are decoded at their output size ({@code limits.jpeg-draft}), which changes
+     *     some tokens; a run.json written before the setting existed reads as {@code false}, as those runs were
      */
     public record Identity(
             List<String> inputs, String model, String format, String features, boolean dedup,
-            @JsonProperty("tokenizer_parallelism") int tokenizerParallelism) {
+            @JsonProperty("tokenizer_parallelism") int tokenizerParallelism, @JsonProperty("jpeg_draft") boolean jpegDraft) {
 
         public Identity {
             inputs = List.copyOf(inputs);
@@ -93,7 +95,7 @@ public final class CorpusRun {
                     config.corpus().format().name().toLowerCase(Locale.ROOT),
                     config.features().mode().name().toLowerCase(Locale.ROOT).replace('_', '-') + " "
                             + config.features().dtype().name().toLowerCase(Locale.ROOT),
-                    config.corpus().dedup(), config.parallelism().tokenizer());
+                    config.corpus().dedup(), config.parallelism().tokenizer(), config.limits().jpegDraft());
         }
 
         /** How {@code now} differs from this stored identity, in a few words, or empty when it does not. */
@@ -105,6 +107,7 @@ public final class CorpusRun {
             compare(changes, "features", features, now.features);
             compare(changes, "dedup", dedup, now.dedup);
             compare(changes, "parallelism.tokenizer", tokenizerParallelism, now.tokenizerParallelism);
+            compare(changes, "limits.jpeg-draft", jpegDraft, now.jpegDraft);
             return changes.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", changes));
         }
 
