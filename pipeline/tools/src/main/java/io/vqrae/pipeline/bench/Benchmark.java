@@ -420,8 +420,9 @@ public final class Benchmark {
         settings.put("model.dir", options.model().toString());
         CorpusBench.Soak soak = new CorpusBench(settings, manifest, cores).soak(jobFiles, options.soak(), SOAK_SAMPLE_EVERY);
         List<JobBench.MemorySample> samples = soak.samples();
-        memoryRows("11 corpus soak", fmt("tokenize-corpus to WebDataset, %,d photos (sized from a warm-up rate of %.0f images/s), %.0f s",
-                soak.photos(), soak.warmUpRate(), samples.get(samples.size() - 1).atSeconds()), samples);
+        JobBench.MemorySample last = samples.get(samples.size() - 1);
+        memoryRows("11 corpus soak", fmt("tokenize-corpus to WebDataset, %,d photos in %.0f s", last.committed(), last.atSeconds()),
+                samples);
         report.put("corpus_soak", Map.of("photos", soak.photos(), "warm_up_images_per_second", soak.warmUpRate(),
                 "rss_growth", rssGrowth(samples), "samples", samples));
     }
@@ -437,7 +438,12 @@ public final class Benchmark {
         long peakRss = samples.stream().mapToLong(JobBench.MemorySample::rssBytes).max().orElse(0);
         row(part, what + fmt(", sampled every %d s, from minute %.0f", SOAK_SAMPLE_EVERY.toSeconds(), first.atSeconds() / 60),
                 fmt("RSS %d -> %d MiB (%+.1f%%), peak %d MiB", first.rssBytes() >> 20, last.rssBytes() >> 20, rssGrowth * 100, peakRss >> 20),
-                fmt("heap after GC %d -> %d MiB, direct %d -> %d MiB; target RSS growth <= 1 %%: %s",
+                fmt("RSS beyond the committed heap %d -> %d MiB (%+.1f%%); heap committed %d -> %d, after GC %d -> %d, direct %d -> %d MiB; "
+                        + "target RSS growth <= 1 %%: %s",
+                        (first.rssBytes() - first.heapCommittedBytes()) >> 20, (last.rssBytes() - last.heapCommittedBytes()) >> 20,
+                        100.0 * ((last.rssBytes() - last.heapCommittedBytes()) - (first.rssBytes() - first.heapCommittedBytes()))
+                                / (first.rssBytes() - first.heapCommittedBytes()),
+                        first.heapCommittedBytes() >> 20, last.heapCommittedBytes() >> 20,
                         first.heapAfterGcBytes() >> 20, last.heapAfterGcBytes() >> 20, first.directBytes() >> 20,
                         last.directBytes() >> 20, rssGrowth <= 0.01 ? "met" : "NOT met"));
     }

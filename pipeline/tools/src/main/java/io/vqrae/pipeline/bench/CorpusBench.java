@@ -10,7 +10,6 @@ import io.vqrae.pipeline.corpus.source.CorpusInputs;
 import io.vqrae.pipeline.files.FileTokenizer;
 import io.vqrae.pipeline.job.JobPlan;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +23,7 @@ import java.util.stream.Stream;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
@@ -49,8 +49,8 @@ final class CorpusBench {
     /**
      * A corpus soak.
      *
-     * @param photos inputs of the soaked run
-     * @param warmUpRate images/s of the warm-up run its size came from
+     * @param photos inputs of the soaked run (more than it gets through)
+     * @param warmUpRate images/s of the warm-up run its input count came from
      * @param samples memory of this JVM over the soaked run
      */
     record Soak(int photos, double warmUpRate, List<JobBench.MemorySample> samples) {}
@@ -100,46 +100,37 @@ final class CorpusBench {
     }
 
     /**
-     * One {@code tokenize-corpus} run (WebDataset output) sized to last about {@code length} at the rate of a
-     * warm-up run of four times {@code jpegs}, this JVM's memory sampled every {@code every}. The inputs are
-     * links to {@code jpegs} over and over (no deduplication, so equal bytes are fine), which keeps a
-     * run of hours from needing its own gigabytes of photos.
+     * One {@code tokenize-corpus} run (WebDataset output) for {@code length}, this JVM's memory sampled every
+     * {@code every}, cancelled at the end of it. Its inputs are links to {@code jpegs} over and over (no
+     * deduplication, so equal bytes are fine), three times as many as a warm-up run's rate would get through,
+     * so the run lasts the soak even when the machine gets quieter; it ends early only if they run out.
      */
     Soak soak(List<Path> jpegs, Duration length, Duration every) throws Exception {
         Path work = Files.createTempDirectory("vqrae-bench-corpus-soak-");
         try {
             Path warmUp = links(jpegs, 4 * jpegs.size(), Files.createDirectories(work.resolve("warm-up")));
             double rate = corpusRate(warmUp, 4 * jpegs.size(), work, false, -1);
-            int photos = (int) Math.ceil(rate * length.toSeconds());
+            int photos = (int) Math.ceil(3 * rate * length.toSeconds());
             Path folder = links(jpegs, photos, Files.createDirectories(work.resolve("photos")));
             String jobName = "bench-corpus-soak";
             List<JobBench.MemorySample> samples = new ArrayList<>();
             long start = System.nanoTime();
-            ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
-            sampler.scheduleAtFixedRate(() -> {
-                try {
-                    synchronized (samples) {
-                        samples.add(JobBench.sample((System.nanoTime() - start) / 1e9,
-                                (long) PipelineMetrics.total("vqrae_images_tokenized", jobName)));
-                    }
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }, 0, every.toMillis(), TimeUnit.MILLISECONDS);
-            try {
-                StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(cores);
-                new CorpusJob(JobPlan.forFiles(JobConfig.fromMap(settings), jobName),
-                        CorpusInputs.resolve(List.of(folder.toString())), work.resolve("out").toString()).attach(env);
-                env.execute(jobName);
-            } finally {
-                sampler.shutdownNow();
-                sampler.awaitTermination(1, TimeUnit.SECONDS);
-            }
-            synchronized (samples) {
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(cores);
+            new CorpusJob(JobPlan.forFiles(JobConfig.fromMap(settings), jobName),
+                    CorpusInputs.resolve(List.of(folder.toString())), work.resolve("out").toString()).attach(env);
+            JobClient client = env.executeAsync(jobName);
+            long end = start + length.toNanos();
+            while (System.nanoTime() < end && !client.getJobStatus().get().isGloballyTerminalState()) {
                 samples.add(JobBench.sample((System.nanoTime() - start) / 1e9,
                         (long) PipelineMetrics.total("vqrae_images_tokenized", jobName)));
-                return new Soak(photos, rate, List.copyOf(samples));
+                Thread.sleep(Math.min(every.toMillis(), Math.max(1, (end - System.nanoTime()) / 1_000_000)));
             }
+            samples.add(JobBench.sample((System.nanoTime() - start) / 1e9,
+                    (long) PipelineMetrics.total("vqrae_images_tokenized", jobName)));
+            if (!client.getJobStatus().get().isGloballyTerminalState()) {
+                client.cancel().get(1, TimeUnit.MINUTES);
+            }
+            return new Soak(photos, rate, samples);
         } finally {
             delete(work);
         }

@@ -82,9 +82,13 @@ final class JobBench {
         }
     }
 
-    /** One sample of the soak. */
-    record MemorySample(double atSeconds, long committed, long heapUsedBytes, long heapAfterGcBytes, long directBytes,
-            long rssBytes) {}
+    /**
+     * One sample of a soak. The heap's committed size is there because G1 grows it on demand up to {@code -Xmx}:
+     * the resident set grows with it in steps that are heap sizing, not a leak; what the resident set gains
+     * beyond the committed heap is native memory (ONNX Runtime, codecs, the allocator's arenas, the JIT).
+     */
+    record MemorySample(double atSeconds, long committed, long heapUsedBytes, long heapAfterGcBytes, long heapCommittedBytes,
+            long directBytes, long rssBytes) {}
 
     Steady steadyState(int imageCount) throws Exception {
         try (EmbeddedKafka broker = EmbeddedKafka.start(BROKER_MAX_MESSAGE_BYTES)) {
@@ -167,10 +171,12 @@ final class JobBench {
 
     static MemorySample sample(double at, long committed) throws IOException {
         long heapUsed = 0;
+        long heapCommitted = 0;
         long heapAfterGc = 0;
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
             if (pool.getType() == MemoryType.HEAP) {
                 heapUsed += pool.getUsage().getUsed();
+                heapCommitted += pool.getUsage().getCommitted();
                 if (pool.getCollectionUsage() != null) {
                     heapAfterGc += pool.getCollectionUsage().getUsed();
                 }
@@ -180,7 +186,7 @@ final class JobBench {
                 .filter(pool -> pool.getName().equals("direct"))
                 .mapToLong(BufferPoolMXBean::getMemoryUsed)
                 .sum();
-        return new MemorySample(at, committed, heapUsed, heapAfterGc, direct, residentSetBytes());
+        return new MemorySample(at, committed, heapUsed, heapAfterGc, heapCommitted, direct, residentSetBytes());
     }
 
     /** VmRSS of this process from /proc (Linux), or -1 elsewhere. */
