@@ -6,6 +6,7 @@ import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.vqrae.models.manifest.ModelLoadException;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.SessionConfig;
+import io.vqrae.operators.data.ReasonCode;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -162,8 +163,9 @@ public final class JobMetrics implements AutoCloseable {
         }
     }
 
-    public void deadLetter(String stage, String reason) {
-        counter("dead-" + stage + "-" + reason, () -> PipelineMetrics.counter(PipelineMetrics.DEAD_LETTERS, labels, stage, reason)).inc();
+    public void deadLetter(ReasonCode reason) {
+        counter("dead-" + reason.code(), () -> PipelineMetrics.counter(PipelineMetrics.DEAD_LETTERS, labels, reason.stage().name(),
+                reason.code())).inc();
     }
 
     /**

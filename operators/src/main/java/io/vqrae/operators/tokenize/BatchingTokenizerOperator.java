@@ -7,13 +7,13 @@ import io.vqrae.models.onnx.SessionConfig;
 import io.vqrae.models.onnx.TokenizerSession;
 import io.vqrae.operators.data.FeatureTensor;
 import io.vqrae.operators.data.PreprocessedImage;
+import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.data.Rejection;
 import io.vqrae.operators.data.TokenizedImage;
 import io.vqrae.operators.metrics.BusyTime;
 import io.vqrae.operators.metrics.JobMetrics;
 import io.vqrae.operators.report.GpuUse;
 import io.vqrae.operators.tokenize.TokenizerMetrics.FlushCause;
-import io.vqrae.schemas.FailureStage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -56,7 +56,7 @@ import org.apache.flink.util.OutputTag;
  * <p>Only failures that are the input's fault are handled here: when the session refuses a batch with an
  * {@link IllegalArgumentException} (an image that is not a valid model input), each image is retried
  * alone, so one poisonous image cannot take its batch-mates with it, and the images it still refuses go
- * to {@link #REJECTED} with reason {@value #TOKENIZER_FAILED}. Any other exception (ONNX Runtime failing,
+ * to {@link #REJECTED} with reason {@code tokenizer_failed} ({@link ReasonCode#TOKENIZER_FAILED}). Any other exception (ONNX Runtime failing,
  * a lost GPU, out of memory) says nothing about the images: it is rethrown so Flink restarts from the last
  * checkpoint and the images are tokenized again, instead of the whole stream being dead-lettered and
  * committed. Timers and result mails run in the task's mailbox thread, so the buffer and the in-flight count need
@@ -68,9 +68,6 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
 
     /** Images the session refused as model inputs, even when run alone. */
     public static final OutputTag<Rejection> REJECTED = new OutputTag<>("tokenize-rejected") {};
-
-    /** Reason code for an image the session refused as a model input. */
-    public static final String TOKENIZER_FAILED = "tokenizer_failed";
 
     /** Batches handed to the inference thread and not yet emitted: one encoding, one waiting behind it. */
     static final int MAX_IN_FLIGHT = 2;
@@ -319,7 +316,7 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
             PreprocessedImage image = record.getValue();
             metrics.imagesRejected.inc();
             output.collect(REJECTED, record.replace(Rejection.withoutOriginal(
-                    image.id(), FailureStage.tokenize, TOKENIZER_FAILED, refused.toString(), image.origin(),
+                    image.id(), ReasonCode.TOKENIZER_FAILED, refused.toString(), image.origin(),
                     System.currentTimeMillis())));
             return;
         }

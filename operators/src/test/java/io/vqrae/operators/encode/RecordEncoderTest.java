@@ -7,6 +7,7 @@ import io.vqrae.models.onnx.FeatureDtype;
 import io.vqrae.models.testing.TestPaths;
 import io.vqrae.operators.data.FeatureTensor;
 import io.vqrae.operators.data.Origin;
+import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.data.Rejection;
 import io.vqrae.operators.data.TokenizedImage;
 import io.vqrae.operators.tokenize.FeatureMode;
@@ -73,7 +74,7 @@ class RecordEncoderTest {
             DeadLetterRecord dead = DeadLetterRecord.getDecoder().decode(record.value());
             assertThat(dead.getId()).isEqualTo("big");
             assertThat(dead.getStage()).isEqualTo(FailureStage.serialize);
-            assertThat(dead.getReason()).isEqualTo(RecordEncoder.RECORD_TOO_LARGE);
+            assertThat(dead.getReason()).isEqualTo("record_too_large");
             assertThat(dead.getMessage()).contains("FEATURES record of").contains(RecordLimits.MIN_RECORD_BYTES + " bytes");
             assertThat(dead.getSourceTopic()).isEqualTo("in");
             assertThat(dead.getSourceOffset()).isEqualTo(42L);
@@ -152,7 +153,7 @@ class RecordEncoderTest {
     }
 
     private static Rejection rejection(String id, String message, byte[] input) {
-        return Rejection.withOriginal(id, FailureStage.source, "malformed_record", message, input, input.length,
+        return Rejection.withOriginal(id, ReasonCode.MALFORMED_RECORD, message, input, input.length,
                 Origin.of("in", 0, 42), 1_700_000_000_000L);
     }
 

@@ -140,7 +140,7 @@ class BatchingTokenizerOperatorTest {
             assertThat(rejected).singleElement().satisfies(rejection -> {
                 assertThat(rejection.id()).isEqualTo("poison");
                 assertThat(rejection.stage()).isEqualTo(FailureStage.tokenize);
-                assertThat(rejection.reason()).isEqualTo(BatchingTokenizerOperator.TOKENIZER_FAILED);
+                assertThat(rejection.reason().code()).isEqualTo("tokenizer_failed");
                 assertThat(rejection.message()).contains("has 12 bytes");
                 assertThat(rejection.origin().offset()).isEqualTo(1L);
             });

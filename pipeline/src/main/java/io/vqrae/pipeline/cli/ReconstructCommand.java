@@ -80,7 +80,7 @@ final class ReconstructCommand implements Callable<Integer> {
             for (Path file : TokenizeCommand.expand(inputs)) {
                 ImagePreparer.Outcome outcome = preparer.prepare(InputImage.of(file.toString(), Files.readAllBytes(file), Origin.NONE));
                 if (outcome instanceof ImagePreparer.Rejected refused) {
-                    stdout.printf("%s: rejected (%s: %s)%n", file, refused.rejection().reason(), refused.rejection().message());
+                    stdout.printf("%s: rejected (%s: %s)%n", file, refused.rejection().reason().code(), refused.rejection().message());
                     rejected++;
                     continue;
                 }

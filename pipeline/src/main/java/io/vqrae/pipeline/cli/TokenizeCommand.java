@@ -6,6 +6,7 @@ import io.vqrae.models.manifest.ModelLoadException;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.EncodedBatch;
 import io.vqrae.models.onnx.ExecutionProvider;
+import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.decode.ImagePreparer;
 import io.vqrae.pipeline.config.ConfigException;
 import io.vqrae.pipeline.config.JobConfig;
@@ -106,7 +107,7 @@ public final class TokenizeCommand implements Callable<Integer> {
                 }
 
                 @Override
-                public void rejected(Path file, String reason, String message) {
+                public void rejected(Path file, ReasonCode reason, String message) {
                     reject(file, reason, message, summary);
                 }
             });
@@ -152,12 +153,12 @@ public final class TokenizeCommand implements Callable<Integer> {
         print(line);
     }
 
-    private void reject(Path file, String reason, String message, Summary summary) {
+    private void reject(Path file, ReasonCode reason, String message, Summary summary) {
         ObjectNode line = json.createObjectNode();
         line.put("file", file.toString());
-        line.putObject("error").put("reason", reason).put("message", message);
+        line.putObject("error").put("reason", reason.code()).put("message", message);
         print(line);
-        summary.rejected.merge(reason, 1, Integer::sum);
+        summary.rejected.merge(reason.code(), 1, Integer::sum);
     }
 
     private void print(ObjectNode line) {
