@@ -21,7 +21,6 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Objects;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.co.CoProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -52,8 +51,6 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
     private transient ModelManifest manifest;
     private transient TokenIdType tokenIdType;
     private transient JobMetrics jobMetrics;
-    private transient Counter oversizeRecords;
-    private transient Counter trimmedDeadLetters;
 
     public RecordEncoder(EncoderSpec spec) {
         this.spec = Objects.requireNonNull(spec, "spec");
@@ -64,9 +61,6 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
         manifest = spec.manifest();
         jobMetrics = JobMetrics.open(spec.metrics(), getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
         tokenIdType = TokenIds.typeFor(manifest.codebookSize());
-        var metrics = getRuntimeContext().getMetricGroup().addGroup("vqrae").addGroup("encode");
-        oversizeRecords = metrics.counter("oversizeRecords");
-        trimmedDeadLetters = metrics.counter("trimmedDeadLetters");
     }
 
     @Override
@@ -86,7 +80,6 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
                 : new EncodedRecord(RecordKind.FEATURES, result.id(), bytes(featureRecord(result)::toByteBuffer), result.origin());
         EncodedRecord tooLarge = !fits(tokens) ? tokens : features != null && !fits(features) ? features : null;
         if (tooLarge != null) {
-            oversizeRecords.inc();
             String message = tooLarge.kind() + " record of " + tooLarge.value().length + " bytes exceeds the sink's limit of "
                     + spec.limits().maxRecordBytes() + " bytes (minus " + RecordLimits.FRAMING_BYTES + " bytes framing)";
             processElement2(Rejection.withoutOriginal(result.id(), ReasonCode.RECORD_TOO_LARGE, message,
@@ -118,7 +111,7 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
                 .build();
         EncodedRecord encoded = deadLetter(record, origin);
         if (!fits(encoded)) {
-            trimmedDeadLetters.inc();
+            jobMetrics.deadLetterTrimmed();
             encoded = trimToFit(record, encoded);
         }
         out.collect(EncodedSample.of(encoded));

@@ -13,10 +13,8 @@ import io.vqrae.operators.data.TokenizedImage;
 import io.vqrae.operators.metrics.BusyTime;
 import io.vqrae.operators.metrics.JobMetrics;
 import io.vqrae.operators.report.GpuUse;
-import io.vqrae.operators.tokenize.TokenizerMetrics.FlushCause;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -84,7 +82,6 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
     private transient GpuAssignment.Lease gpu;
     /** The session's device counted as in use, for the run report's GPU time. */
     private transient GpuUse.Hold gpuUse;
-    private transient TokenizerMetrics metrics;
     private transient JobMetrics jobMetrics;
     /** The encoder's busy time, which Flink cannot see (the mailbox thread yields while the encoder runs). */
     private transient BusyTime encoderBusy;
@@ -110,7 +107,6 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
     @Override
     public void open() throws Exception {
         super.open();
-        metrics = new TokenizerMetrics(getMetricGroup());
         buffer = new ArrayList<>(spec.batching().maxSize());
         arrivals = new ArrayList<>(spec.batching().maxSize());
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
@@ -221,11 +217,6 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         }
     }
 
-    /** The operator's counters; read by tests in this package through the operator instance. */
-    TokenizerMetrics metrics() {
-        return metrics;
-    }
-
     /** Batches handed to the encoder and not yet emitted; tests in this package wait for it to reach 0. */
     int inFlight() {
         return inFlight;
@@ -252,8 +243,6 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         List<StreamRecord<PreprocessedImage>> batch = List.copyOf(buffer);
         buffer.clear();
         jobMetrics.buffered(0);
-        metrics.flushCounter(cause).inc();
-        metrics.batchSize.update(batch.size());
         while (inFlight >= MAX_IN_FLIGHT) {
             mailbox.yield();
         }
@@ -263,7 +252,6 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         }
         arrivals.clear();
         inFlight++;
-        String flushCause = cause.name().toLowerCase(Locale.ROOT);
         inference.execute(() -> {
             Encoded encoded;
             try {
@@ -282,8 +270,7 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
             }
             mailbox.execute(() -> {
                 inFlight--;
-                jobMetrics.batch(flushCause, batch.size(), encoded.inferenceNanos());
-                metrics.encodeMillis.update(encoded.inferenceNanos() / 1_000_000);
+                jobMetrics.batch(cause.label(), batch.size(), encoded.inferenceNanos());
                 emit(batch, encoded);
             }, "emit a tokenized batch");
         });
@@ -291,7 +278,7 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
 
     private void retryAlone(List<StreamRecord<PreprocessedImage>> batch, IllegalArgumentException refused) {
         inFlight--;
-        metrics.failedBatches.inc();
+        jobMetrics.batchRefused();
         LOG.warn("Encoder refused a batch of {}; retrying its images one by one", batch.size(), refused);
         for (StreamRecord<PreprocessedImage> image : batch) {
             tokenizeAlone(image);
@@ -314,7 +301,6 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
             result = tokenize(alone);
         } catch (IllegalArgumentException refused) {
             PreprocessedImage image = record.getValue();
-            metrics.imagesRejected.inc();
             output.collect(REJECTED, record.replace(Rejection.withoutOriginal(
                     image.id(), ReasonCode.TOKENIZER_FAILED, refused.toString(), image.origin(),
                     System.currentTimeMillis())));
@@ -384,7 +370,6 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
             output.collect(inputs.get(i).replace(result));
             jobMetrics.tokenizedImage(result.tokenIds(), result.meanQuantError(), encoded.featureNorms()[i], chw);
         }
-        metrics.imagesTokenized.inc(results.size());
     }
 
     private void cancelTimer() {
