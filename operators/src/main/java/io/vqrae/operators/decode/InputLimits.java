@@ -1,5 +1,6 @@
 package io.vqrae.operators.decode;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import io.vqrae.models.config.InvalidSettingException;
 import io.vqrae.models.image.ImageDecoder;
 import java.io.Serializable;
@@ -13,12 +14,17 @@ import java.io.Serializable;
  * @param maxImageBytes largest encoded image accepted
  * @param deadLetterMaxOriginalBytes how much of a rejected input its dead letter keeps
  */
-public record InputLimits(long maxPixels, int maxImageBytes, int deadLetterMaxOriginalBytes) implements Serializable {
+@RecordBuilder
+public record InputLimits(long maxPixels, int maxImageBytes, int deadLetterMaxOriginalBytes)
+        implements Serializable, InputLimitsBuilder.With {
     private static final long serialVersionUID = 1L;
 
     /** The decoder's own defaults (64 Mi pixels, 32 MiB) and 256 KiB of a rejected input. */
-    public static final InputLimits DEFAULT = new InputLimits(
-            ImageDecoder.DEFAULT_MAX_PIXELS, ImageDecoder.DEFAULT_MAX_INPUT_BYTES, 256 * 1024);
+    public static final InputLimits DEFAULT = InputLimitsBuilder.builder()
+            .maxPixels(ImageDecoder.DEFAULT_MAX_PIXELS)
+            .maxImageBytes(ImageDecoder.DEFAULT_MAX_INPUT_BYTES)
+            .deadLetterMaxOriginalBytes(256 * 1024)
+            .build();
 
     public InputLimits {
         InvalidSettingException.requireBetween("max-pixels", maxPixels, 1, ImageDecoder.MAX_PIXELS_LIMIT);

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.vqrae.models.manifest.ModelManifest;
-import io.vqrae.models.onnx.ExecutionProvider;
 import io.vqrae.models.onnx.FeatureDtype;
 import io.vqrae.models.onnx.ModelConfig;
 import io.vqrae.models.testing.TestPaths;
@@ -231,7 +230,7 @@ class BatchingTokenizerOperatorTest {
     }
 
     private static TokenizerSpec spec(String job, Batching batching, FeatureOutput features) {
-        ModelConfig oneThread = new ModelConfig(MODEL_DIR.toString(), ExecutionProvider.CPU, List.of(0), 1, "", 0);
+        ModelConfig oneThread = ModelConfig.DEFAULT.with(model -> model.dir(MODEL_DIR.toString()).deviceIds(List.of(0)).intraOpThreads(1));
         return new TokenizerSpec(TestPaths.manifest(MODEL_DIR), oneThread, batching, features,
                 new MetricsSpec(MetricsConfig.OFF, MetricLabels.of(job, TestPaths.manifest(MODEL_DIR)), ReportConfig.OFF));
     }
