@@ -8,7 +8,6 @@ import io.vqrae.models.onnx.EncodedBatch;
 import io.vqrae.models.onnx.ExecutionProvider;
 import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.decode.ImagePreparer;
-import io.vqrae.pipeline.config.ConfigException;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.files.FileTokenizer;
 import io.vqrae.pipeline.job.JobPlan;
@@ -55,8 +54,8 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions config = new ConfigOptions();
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Model directory with manifest.json (model.dir; default: the shipped tiny model).")
-    Path model;
+    @Mixin
+    ModelOption model = new ModelOption();
 
     @Option(names = "--batch-size", paramLabel = "N", description = "Images per ONNX Runtime run (batching.max-size; default: the job's, 16).")
     Integer batchSize;
@@ -88,7 +87,7 @@ public final class TokenizeCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, ModelLoadException {
         JobConfig jobConfig = jobConfig();
         List<Path> files = expand(inputs);
         ModelManifest manifest = JobPlan.loadModel(jobConfig);
@@ -111,8 +110,6 @@ public final class TokenizeCommand implements Callable<Integer> {
                     reject(file, reason, message, summary);
                 }
             });
-        } catch (ModelLoadException e) {
-            throw new ConfigException("model.dir", e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
