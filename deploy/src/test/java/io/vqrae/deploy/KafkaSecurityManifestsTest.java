@@ -187,10 +187,7 @@ class KafkaSecurityManifestsTest {
         job.kafka().properties().forEach((key, value) -> properties.put(key, value
                 .replace(truststore.getParent().toString(), caDir.toString())
                 .replace(passwordDirectory(), userDir.toString())));
-        JobConfig.Kafka k = job.kafka();
-        return new JobConfig.Kafka(broker.bootstrapServers(), k.topics(), k.groupId(), k.transactionalIdPrefix(), k.startingOffsets(),
-                k.bounded(), k.createTopics(), k.topicPartitions(), k.replicationFactor(), k.compression(), k.maxRecordBytes(),
-                k.transactionTimeout(), properties);
+        return job.kafka().with(kafka -> kafka.bootstrapServers(broker.bootstrapServers()).properties(properties));
     }
 
     static String passwordDirectory() {

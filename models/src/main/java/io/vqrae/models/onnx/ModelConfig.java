@@ -1,5 +1,6 @@
 package io.vqrae.models.onnx;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import io.vqrae.models.config.InvalidSettingException;
 import io.vqrae.models.manifest.ModelLoadException;
 import io.vqrae.models.manifest.ModelManifest;
@@ -25,12 +26,20 @@ import java.util.List;
  *     {@code gpu_mem_limit}); 0 = ONNX Runtime's default, no limit. Without one the arena keeps every block it ever
  *     grew to, so a rare large batch can leave the GPU without room for anything else on it
  */
+@RecordBuilder
 public record ModelConfig(String dir, ExecutionProvider provider, List<Integer> deviceIds, int intraOpThreads, String cacheDir,
-        long gpuMemLimitBytes) implements Serializable {
+        long gpuMemLimitBytes) implements Serializable, ModelConfigBuilder.With {
     private static final long serialVersionUID = 1L;
 
     /** The shipped tiny model on the CPU, GPUs as Flink assigns them, ONNX Runtime's thread count. */
-    public static final ModelConfig DEFAULT = new ModelConfig("models/tiny", ExecutionProvider.CPU, List.of(), 0, "", 0);
+    public static final ModelConfig DEFAULT = ModelConfigBuilder.builder()
+            .dir("models/tiny")
+            .provider(ExecutionProvider.CPU)
+            .deviceIds(List.of())
+            .intraOpThreads(0)
+            .cacheDir("")
+            .gpuMemLimitBytes(0)
+            .build();
 
     public ModelConfig {
         InvalidSettingException.requireNonBlank("dir", dir);

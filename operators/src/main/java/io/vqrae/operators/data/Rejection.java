@@ -9,8 +9,7 @@ import java.util.Objects;
  * rather than throwing, so one bad image never restarts the job.
  *
  * @param id image id, or null when unknown
- * @param stage the stage that rejected it
- * @param reason stable snake_case reason code
+ * @param reason why; its {@link ReasonCode#stage() stage} is the stage that rejected the input
  * @param message human-readable detail
  * @param original the rejected input cut to a bounded size, or null when the stage no longer holds it
  * @param originalSize size of the input before the cut, or null when {@code original} is null
@@ -19,8 +18,7 @@ import java.util.Objects;
  */
 public record Rejection(
         String id,
-        FailureStage stage,
-        String reason,
+        ReasonCode reason,
         String message,
         byte[] original,
         Integer originalSize,
@@ -28,10 +26,17 @@ public record Rejection(
         long failedAtMillis) {
 
     public Rejection {
-        Objects.requireNonNull(stage, "stage");
         Objects.requireNonNull(reason, "reason");
         Objects.requireNonNull(message, "message");
         Objects.requireNonNull(origin, "origin");
+        if (!reason.deadLetter()) {
+            throw new IllegalArgumentException(reason + " never becomes a dead letter");
+        }
+    }
+
+    /** The stage that rejected the input: its reason's. */
+    public FailureStage stage() {
+        return reason.stage();
     }
 
     /**
@@ -39,15 +44,13 @@ public record Rejection(
      * input still fits in a record.
      */
     public static Rejection withOriginal(
-            String id, FailureStage stage, String reason, String message, byte[] input, int maxOriginalBytes, Origin origin,
-            long failedAtMillis) {
+            String id, ReasonCode reason, String message, byte[] input, int maxOriginalBytes, Origin origin, long failedAtMillis) {
         byte[] kept = input.length <= maxOriginalBytes ? input : Arrays.copyOf(input, maxOriginalBytes);
-        return new Rejection(id, stage, reason, message, kept, input.length, origin, failedAtMillis);
+        return new Rejection(id, reason, message, kept, input.length, origin, failedAtMillis);
     }
 
     /** A rejection from a stage that no longer holds the input; the origin identifies it. */
-    public static Rejection withoutOriginal(
-            String id, FailureStage stage, String reason, String message, Origin origin, long failedAtMillis) {
-        return new Rejection(id, stage, reason, message, null, null, origin, failedAtMillis);
+    public static Rejection withoutOriginal(String id, ReasonCode reason, String message, Origin origin, long failedAtMillis) {
+        return new Rejection(id, reason, message, null, null, origin, failedAtMillis);
     }
 }

@@ -6,7 +6,6 @@ import io.vqrae.operators.data.Rejection;
 import io.vqrae.operators.metrics.JobMetrics;
 import java.util.Objects;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -29,8 +28,6 @@ public final class DecodeFunction extends ProcessFunction<InputImage, Preprocess
 
     private transient ImagePreparer preparer;
     private transient JobMetrics jobMetrics;
-    private transient Counter decoded;
-    private transient Counter rejected;
 
     public DecodeFunction(DecodeSpec spec) {
         this.spec = Objects.requireNonNull(spec, "spec");
@@ -41,9 +38,6 @@ public final class DecodeFunction extends ProcessFunction<InputImage, Preprocess
         preparer = new ImagePreparer(spec.manifest(), spec.limits());
         jobMetrics = JobMetrics.open(spec.metrics(), getRuntimeContext().getTaskInfo().getIndexOfThisSubtask())
                 .withDecodeMemory(DecodeMemory.shared());
-        var metrics = getRuntimeContext().getMetricGroup().addGroup("vqrae").addGroup("decode");
-        decoded = metrics.counter("imagesDecoded");
-        rejected = metrics.counter("imagesRejected");
     }
 
     @Override
@@ -52,11 +46,9 @@ public final class DecodeFunction extends ProcessFunction<InputImage, Preprocess
         jobMetrics.consumed();
         ImagePreparer.Outcome outcome = preparer.prepare(input);
         if (outcome instanceof ImagePreparer.Prepared prepared) {
-            decoded.inc();
             jobMetrics.decoded(prepared.decodeNanos() + prepared.preprocessNanos());
             out.collect(prepared.image());
         } else if (outcome instanceof ImagePreparer.Rejected refused) {
-            rejected.inc();
             ctx.output(REJECTED, refused.rejection());
         }
     }

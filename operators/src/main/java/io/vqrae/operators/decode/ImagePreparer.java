@@ -1,6 +1,5 @@
 package io.vqrae.operators.decode;
 
-import io.vqrae.models.image.DecodeFailure;
 import io.vqrae.models.image.DecodedImage;
 import io.vqrae.models.image.ImageDecodeException;
 import io.vqrae.models.image.ImageDecoder;
@@ -8,8 +7,8 @@ import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.preprocess.Preprocessor;
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.operators.data.PreprocessedImage;
+import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.data.Rejection;
-import io.vqrae.schemas.FailureStage;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -27,15 +26,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ImagePreparer {
     private static final Logger LOG = LoggerFactory.getLogger(ImagePreparer.class);
-
-    /** Reason code for an input record the source could not parse. */
-    public static final String MALFORMED_RECORD = "malformed_record";
-
-    /**
-     * Reason code for an unexpected runtime error while decoding or preprocessing: a bug there must cost one
-     * image, not restart the job on every replay of the same input.
-     */
-    public static final String DECODER_ERROR = "decoder_error";
 
     private final InputLimits limits;
     private final DecodeMemory memory;
@@ -89,14 +79,14 @@ public final class ImagePreparer {
 
     public Outcome prepare(InputImage input) {
         if (!input.readable()) {
-            return reject(input, FailureStage.source, MALFORMED_RECORD, input.unreadableReason());
+            return reject(input, input.unreadable().reason(), input.unreadable().message());
         }
         // Over the pixel limit, the decoder refuses it from the header with nothing to reserve; a JPEG decoded as a
         // draft holds only its reduced size.
         long pixels = ImageDecoder.declaredPixels(input.payload());
         long reserved = pixels <= limits.maxPixels() ? decoder.decodedPixels(input.payload()) : 0;
         if (!memory.fits(reserved)) {
-            return reject(input, FailureStage.decode, DecodeFailure.TOO_MANY_PIXELS.code(), pixels + " pixels need about "
+            return reject(input, ReasonCode.TOO_MANY_PIXELS, pixels + " pixels need about "
                     + (DecodeMemory.cost(pixels) >> 20) + " MiB to decode, more than the " + (memory.capacityBytes() >> 20)
                     + " MiB this JVM lets decodes hold (" + (int) (DecodeMemory.HEAP_SHARE * 100) + "% of its heap): give the"
                     + " TaskManager more task heap or lower limits.max-pixels");
@@ -111,11 +101,12 @@ public final class ImagePreparer {
             decoded = System.nanoTime();
             chw = preprocessor.toChw(image);
         } catch (ImageDecodeException e) {
-            return reject(input, FailureStage.decode, e.reason().code(), e.getMessage());
+            return reject(input, ReasonCode.of(e.reason()), e.getMessage());
         } catch (RuntimeException e) {
-            // Resizing runs on a decoded image of any accepted size, so it belongs to the same guard.
+            // Resizing runs on a decoded image of any accepted size, so it belongs to the same guard: a bug there
+            // must cost one image, not restart the job on every replay of the same input.
             LOG.warn("Decoding or preprocessing failed unexpectedly on image {} ({})", input.id(), input.origin(), e);
-            return reject(input, FailureStage.decode, DECODER_ERROR, e.toString());
+            return reject(input, ReasonCode.DECODER_ERROR, e.toString());
         }
         long preprocessed = System.nanoTime();
         String digest = input.sha256() != null ? input.sha256() : HexFormat.of().formatHex(sha256.digest(input.payload()));
@@ -123,10 +114,10 @@ public final class ImagePreparer {
                 decoded - start, preprocessed - decoded, image.width(), image.height());
     }
 
-    private Rejected reject(InputImage input, FailureStage stage, String reason, String message) {
+    private Rejected reject(InputImage input, ReasonCode reason, String message) {
         byte[] payload = input.payload() == null ? new byte[0] : input.payload();
         return new Rejected(Rejection.withOriginal(
-                input.id(), stage, reason, String.valueOf(message), payload, limits.deadLetterMaxOriginalBytes(),
+                input.id(), reason, String.valueOf(message), payload, limits.deadLetterMaxOriginalBytes(),
                 input.origin(), System.currentTimeMillis()));
     }
 }

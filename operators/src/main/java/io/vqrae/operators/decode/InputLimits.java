@@ -1,5 +1,6 @@
 package io.vqrae.operators.decode;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import io.vqrae.models.config.InvalidSettingException;
 import io.vqrae.models.image.ImageDecoder;
 import java.io.Serializable;
@@ -16,13 +17,18 @@ import java.io.Serializable;
  *     ({@link ImageDecoder.Builder#draft}), then resample exactly: much faster on large photos; tokens agree
  *     mostly rather than exactly; off by default
  */
+@RecordBuilder
 public record InputLimits(long maxPixels, int maxImageBytes, int deadLetterMaxOriginalBytes, boolean jpegDraft)
-        implements Serializable {
+        implements Serializable, InputLimitsBuilder.With {
     private static final long serialVersionUID = 1L;
 
     /** The decoder's own defaults (64 Mi pixels, 32 MiB), 256 KiB of a rejected input, exact decoding. */
-    public static final InputLimits DEFAULT = new InputLimits(
-            ImageDecoder.DEFAULT_MAX_PIXELS, ImageDecoder.DEFAULT_MAX_INPUT_BYTES, 256 * 1024, false);
+    public static final InputLimits DEFAULT = InputLimitsBuilder.builder()
+            .maxPixels(ImageDecoder.DEFAULT_MAX_PIXELS)
+            .maxImageBytes(ImageDecoder.DEFAULT_MAX_INPUT_BYTES)
+            .deadLetterMaxOriginalBytes(256 * 1024)
+            .jpegDraft(false)
+            .build();
 
     public InputLimits {
         InvalidSettingException.requireBetween("max-pixels", maxPixels, 1, ImageDecoder.MAX_PIXELS_LIMIT);

@@ -1,14 +1,16 @@
 package io.vqrae.operators.dedup;
 
 import io.vqrae.operators.data.InputImage;
+import io.vqrae.operators.metrics.JobMetrics;
+import io.vqrae.operators.metrics.MetricsSpec;
 import java.time.Duration;
+import java.util.Objects;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.StateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -30,16 +32,21 @@ public final class Deduplicate extends KeyedProcessFunction<String, InputImage, 
     public static final OutputTag<Duplicate> DUPLICATES = new OutputTag<>("duplicates") {};
 
     private final Duration ttl;
+    private final MetricsSpec metrics;
 
     private transient ValueState<String> firstId;
-    private transient Counter duplicates;
+    private transient JobMetrics jobMetrics;
 
-    /** @param ttl how long an image's first id is remembered after it was last seen; zero keeps it forever */
-    public Deduplicate(Duration ttl) {
+    /**
+     * @param ttl how long an image's first id is remembered after it was last seen; zero keeps it forever
+     * @param metrics the job's metrics, where duplicates are counted ({@code vqrae_duplicates_total})
+     */
+    public Deduplicate(Duration ttl, MetricsSpec metrics) {
         if (ttl.isNegative()) {
             throw new IllegalArgumentException("ttl must not be negative, got " + ttl);
         }
         this.ttl = ttl;
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
     }
 
     /**
@@ -69,7 +76,15 @@ public final class Deduplicate extends KeyedProcessFunction<String, InputImage, 
     @Override
     public void open(OpenContext openContext) {
         firstId = getRuntimeContext().getState(forgottenAfter(new ValueStateDescriptor<>("first-id", Types.STRING), ttl));
-        duplicates = getRuntimeContext().getMetricGroup().addGroup("vqrae").addGroup("dedup").counter("duplicates");
+        jobMetrics = JobMetrics.open(metrics, getRuntimeContext().getTaskInfo().getIndexOfThisSubtask()).withDuplicates();
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (jobMetrics != null) {
+            jobMetrics.close();
+        }
+        super.close();
     }
 
     @Override
@@ -83,7 +98,7 @@ public final class Deduplicate extends KeyedProcessFunction<String, InputImage, 
             firstId.update(input.id());
             out.collect(input);
         } else {
-            duplicates.inc();
+            jobMetrics.duplicate();
             ctx.output(DUPLICATES, new Duplicate(input.id(), input.sha256(), first, input.origin(), System.currentTimeMillis()));
         }
     }

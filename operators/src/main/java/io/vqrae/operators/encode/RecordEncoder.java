@@ -3,11 +3,11 @@ package io.vqrae.operators.encode;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.operators.data.FeatureTensor;
 import io.vqrae.operators.data.Origin;
+import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.data.Rejection;
 import io.vqrae.operators.data.TokenizedImage;
 import io.vqrae.operators.metrics.JobMetrics;
 import io.vqrae.schemas.DeadLetterRecord;
-import io.vqrae.schemas.FailureStage;
 import io.vqrae.schemas.FeatureKind;
 import io.vqrae.schemas.FeatureRecord;
 import io.vqrae.schemas.FeatureValueType;
@@ -21,7 +21,6 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Objects;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.co.CoProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -33,7 +32,7 @@ import org.apache.flink.util.Collector;
  *
  * <p>Every input ends as one {@link EncodedSample}: its token record (and feature record unless features are
  * off) or exactly one dead letter: if either output of an image would exceed the sink's record limit, neither is written
- * and the image is dead-lettered with reason {@value #RECORD_TOO_LARGE}.
+ * and the image is dead-lettered with reason {@code record_too_large} ({@link ReasonCode#RECORD_TOO_LARGE}).
  *
  * <p>Dead letters must fit as well: one the sink refuses would fail the job again on every replay. A dead
  * letter over the limit sheds detail in the order a reader can best do without it: first
@@ -44,9 +43,6 @@ import org.apache.flink.util.Collector;
 public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejection, EncodedSample> {
     private static final long serialVersionUID = 1L;
 
-    /** Reason code for an image whose output record would not fit in the sink. */
-    public static final String RECORD_TOO_LARGE = "record_too_large";
-
     /** Dead-letter messages are for people; cap them so a pathological message cannot grow a record. */
     private static final int MAX_MESSAGE_CHARS = 4096;
 
@@ -55,8 +51,6 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
     private transient ModelManifest manifest;
     private transient TokenIdType tokenIdType;
     private transient JobMetrics jobMetrics;
-    private transient Counter oversizeRecords;
-    private transient Counter trimmedDeadLetters;
 
     public RecordEncoder(EncoderSpec spec) {
         this.spec = Objects.requireNonNull(spec, "spec");
@@ -67,9 +61,6 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
         manifest = spec.manifest();
         jobMetrics = JobMetrics.open(spec.metrics(), getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
         tokenIdType = TokenIds.typeFor(manifest.codebookSize());
-        var metrics = getRuntimeContext().getMetricGroup().addGroup("vqrae").addGroup("encode");
-        oversizeRecords = metrics.counter("oversizeRecords");
-        trimmedDeadLetters = metrics.counter("trimmedDeadLetters");
     }
 
     @Override
@@ -89,10 +80,9 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
                 : new EncodedRecord(RecordKind.FEATURES, result.id(), bytes(featureRecord(result)::toByteBuffer), result.origin());
         EncodedRecord tooLarge = !fits(tokens) ? tokens : features != null && !fits(features) ? features : null;
         if (tooLarge != null) {
-            oversizeRecords.inc();
             String message = tooLarge.kind() + " record of " + tooLarge.value().length + " bytes exceeds the sink's limit of "
                     + spec.limits().maxRecordBytes() + " bytes (minus " + RecordLimits.FRAMING_BYTES + " bytes framing)";
-            processElement2(Rejection.withoutOriginal(result.id(), FailureStage.serialize, RECORD_TOO_LARGE, message,
+            processElement2(Rejection.withoutOriginal(result.id(), ReasonCode.RECORD_TOO_LARGE, message,
                     result.origin(), result.processedAtMillis()), ctx, out);
             return;
         }
@@ -110,7 +100,7 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
         DeadLetterRecord record = DeadLetterRecord.newBuilder()
                 .setId(rejection.id())
                 .setStage(rejection.stage())
-                .setReason(rejection.reason())
+                .setReason(rejection.reason().code())
                 .setMessage(message)
                 .setOriginal(rejection.original() == null ? null : ByteBuffer.wrap(rejection.original()))
                 .setOriginalSize(rejection.originalSize())
@@ -121,11 +111,11 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
                 .build();
         EncodedRecord encoded = deadLetter(record, origin);
         if (!fits(encoded)) {
-            trimmedDeadLetters.inc();
+            jobMetrics.deadLetterTrimmed();
             encoded = trimToFit(record, encoded);
         }
         out.collect(EncodedSample.of(encoded));
-        jobMetrics.deadLetter(rejection.stage().name(), rejection.reason());
+        jobMetrics.deadLetter(rejection.reason());
         emitted(ctx, start);
     }
 

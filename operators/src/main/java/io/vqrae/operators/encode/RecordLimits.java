@@ -11,7 +11,7 @@ import java.io.Serializable;
  * per-token float32 feature record of the full-size model is 1.18 MB, above Kafka's 1 MB default.
  *
  * @param maxRecordBytes largest output record (key + value + framing), at least {@value #MIN_RECORD_BYTES};
- *     bigger token and feature records are dead-lettered with reason {@value RecordEncoder#RECORD_TOO_LARGE},
+ *     bigger token and feature records are dead-lettered with reason {@code record_too_large},
  *     bigger dead letters are trimmed
  * @param maxInputRecordBytes what the input topic must take: the largest image the decode stage accepts
  */

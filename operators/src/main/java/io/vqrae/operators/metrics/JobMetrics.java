@@ -6,6 +6,7 @@ import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
 import io.vqrae.models.manifest.ModelLoadException;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.SessionConfig;
+import io.vqrae.operators.data.ReasonCode;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,6 +38,9 @@ public final class JobMetrics implements AutoCloseable {
     private final DistributionDataPoint endToEndSeconds;
     private final DistributionDataPoint encodeSeconds;
     private final GaugeDataPoint buffered;
+    private final CounterDataPoint batchRefusals;
+    private final CounterDataPoint deadLettersTrimmed;
+    private CounterDataPoint duplicates;
     private final Map<String, CounterDataPoint> counters = new ConcurrentHashMap<>();
     private CodebookHealth health;
     private ReconstructionSampler sampler;
@@ -60,6 +64,8 @@ public final class JobMetrics implements AutoCloseable {
         this.endToEndSeconds = PipelineMetrics.histogram(PipelineMetrics.END_TO_END, labels);
         this.encodeSeconds = PipelineMetrics.histogram(PipelineMetrics.ENCODE, labels);
         this.buffered = PipelineMetrics.gauge(PipelineMetrics.BUFFERED_IMAGES, labels, this.subtask);
+        this.batchRefusals = PipelineMetrics.counter(PipelineMetrics.BATCH_REFUSALS, labels);
+        this.deadLettersTrimmed = PipelineMetrics.counter(PipelineMetrics.DEAD_LETTERS_TRIMMED, labels);
     }
 
     /** For an operator with a lifecycle: its series, and a lease on the JVM's endpoint until {@link #close}. */
@@ -101,6 +107,12 @@ public final class JobMetrics implements AutoCloseable {
         return this;
     }
 
+    /** Counts this subtask's {@link #duplicate duplicates}, from 0: for the deduplication stage. */
+    public JobMetrics withDuplicates() {
+        duplicates = PipelineMetrics.counter(PipelineMetrics.DUPLICATES, labels, subtask);
+        return this;
+    }
+
     /** Whether {@link #tokenizedImage} wants the feature norm (computing it costs a pass over the features). */
     public boolean tracksHealth() {
         return health != null;
@@ -123,6 +135,11 @@ public final class JobMetrics implements AutoCloseable {
         for (int i = 0; i < size; i++) {
             inferenceImageSeconds.observe(inferenceNanos / NANOS / size);
         }
+    }
+
+    /** The encoder session refused a batch as model input; its images are retried one by one. */
+    public void batchRefused() {
+        batchRefusals.inc();
     }
 
     /** The encoder's busy time of this tokenizer subtask, served as {@code vqrae_tokenizer_busy_ratio} until {@link #close}. */
@@ -162,8 +179,19 @@ public final class JobMetrics implements AutoCloseable {
         }
     }
 
-    public void deadLetter(String stage, String reason) {
-        counter("dead-" + stage + "-" + reason, () -> PipelineMetrics.counter(PipelineMetrics.DEAD_LETTERS, labels, stage, reason)).inc();
+    /** A dead letter shed detail to fit the sink's record limit. */
+    public void deadLetterTrimmed() {
+        deadLettersTrimmed.inc();
+    }
+
+    /** An input repeated an earlier image's bytes (needs {@link #withDuplicates}). */
+    public void duplicate() {
+        duplicates.inc();
+    }
+
+    public void deadLetter(ReasonCode reason) {
+        counter("dead-" + reason.code(), () -> PipelineMetrics.counter(PipelineMetrics.DEAD_LETTERS, labels, reason.stage().name(),
+                reason.code())).inc();
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.vqrae.operators.metrics;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import io.vqrae.models.config.InvalidSettingException;
 import java.io.Serializable;
 import java.net.InetAddress;
@@ -23,17 +24,25 @@ import java.util.regex.Pattern;
  *     reconstructions (model-size thumbnails), the window's codebook usage, throughput and dead letters. Off by
  *     default: it shows what the images hold to whoever reaches the address
  */
+@RecordBuilder
 public record MetricsConfig(String port, String address, boolean health, int healthWindow, int psnrEvery, boolean preview)
-        implements Serializable {
+        implements Serializable, MetricsConfigBuilder.With {
     private static final long serialVersionUID = 1L;
     private static final Pattern PORTS = Pattern.compile("(\\d{1,5})(?:-(\\d{1,5}))?");
     private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*");
 
     /** Ports 9249-9260 on every interface, health on over the last 10,000 images, PSNR and live view off. */
-    public static final MetricsConfig DEFAULT = new MetricsConfig("9249-9260", "0.0.0.0", true, 10_000, 0, false);
+    public static final MetricsConfig DEFAULT = MetricsConfigBuilder.builder()
+            .port("9249-9260")
+            .address("0.0.0.0")
+            .health(true)
+            .healthWindow(10_000)
+            .psnrEvery(0)
+            .preview(false)
+            .build();
 
     /** No endpoint, no health tracking: what tests of other things use. */
-    public static final MetricsConfig OFF = new MetricsConfig("0", "0.0.0.0", false, 1, 0, false);
+    public static final MetricsConfig OFF = DEFAULT.with(off -> off.port("0").health(false).healthWindow(1));
 
     public MetricsConfig {
         InvalidSettingException.requireNonBlank("port", port);

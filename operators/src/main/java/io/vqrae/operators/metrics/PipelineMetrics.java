@@ -29,8 +29,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The pipeline's Prometheus metrics: one registry and one HTTP endpoint ({@code /metrics}) per JVM, shared by
- * every operator instance in it, beside Flink's own metric groups. Histograms are classic (fixed buckets) so
- * they add up across TaskManagers in PromQL, which Flink's summaries do not.
+ * every operator instance in it. Every figure of our own is here and only here; Flink's metric groups keep what
+ * Flink itself measures (busy time, backpressure, checkpoints, restarts), served by Flink's own reporter.
+ * Histograms are classic (fixed buckets) so they add up across TaskManagers in PromQL, which Flink's summaries do
+ * not.
  *
  * <p>Each user {@link #acquire acquires} a lease and closes it when done; the endpoint starts with the first
  * lease and stops with the last, so a finished job leaves no server behind on a TaskManager. A command that
@@ -52,6 +54,11 @@ public final class PipelineMetrics {
     static final Counter RECORDS_WRITTEN = counter("vqrae_records_written", "Output records handed to the sink, by topic.", "topic");
     static final Counter BYTES_WRITTEN = counter("vqrae_record_bytes_written", "Key and value bytes handed to the sink, by topic.", "topic");
     static final Counter BATCH_FLUSHES = counter("vqrae_batch_flushes", "Tokenizer batches run, by what flushed them.", "cause");
+    static final Counter BATCH_REFUSALS = counter("vqrae_batch_refusals",
+            "Tokenizer batches the encoder session refused as model input; their images were retried one by one.");
+    static final Counter DEAD_LETTERS_TRIMMED = counter("vqrae_dead_letters_trimmed",
+            "Dead letters that shed detail (original, message, id) to fit the sink's record limit.");
+    static final Counter DUPLICATES = counter("vqrae_duplicates", "Inputs found to repeat an earlier image's bytes (corpus.dedup).", "subtask");
     static final Counter PSNR_SKIPPED = counter("vqrae_reconstruction_samples_skipped", "PSNR samples skipped because the decoder thread was busy.");
     static final Gauge BUFFERED_IMAGES = Gauge.builder().name("vqrae_tokenizer_buffered_images")
             .help("Images waiting in a tokenizer's batch.").labelNames(MetricLabels.names("subtask")).register(REGISTRY);
@@ -85,7 +92,7 @@ public final class PipelineMetrics {
             "PSNR of sampled decoder reconstructions against the model-size input.", 10, 12.5, 15, 17.5, 20, 22.5, 25, 27.5, 30, 35, 40, 50);
 
     private static final List<StatefulMetric<?, ?>> STATEFUL = List.of(IMAGES_CONSUMED, IMAGES_DECODED, IMAGES_TOKENIZED,
-            DEAD_LETTERS, RECORDS_WRITTEN, BYTES_WRITTEN, BATCH_FLUSHES, PSNR_SKIPPED, BUFFERED_IMAGES, CONSUMER_LAG,
+            DEAD_LETTERS, RECORDS_WRITTEN, BYTES_WRITTEN, BATCH_FLUSHES, BATCH_REFUSALS, DEAD_LETTERS_TRIMMED, DUPLICATES, PSNR_SKIPPED, BUFFERED_IMAGES, CONSUMER_LAG,
             RUN_INPUTS, RUN_RATE, RUN_ETA,
             END_TO_END, DECODE, BATCH_WAIT, INFERENCE_BATCH, INFERENCE_IMAGE, ENCODE, BATCH_SIZE, PSNR);
 

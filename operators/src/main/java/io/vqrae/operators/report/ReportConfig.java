@@ -1,5 +1,6 @@
 package io.vqrae.operators.report;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import io.vqrae.models.config.InvalidSettingException;
 import java.io.Serializable;
 import java.time.Duration;
@@ -11,14 +12,19 @@ import java.time.Duration;
  * @param gpuHourPrice what one GPU costs per hour, in the same currency; 0 = not priced
  * @param logEvery how often a streaming job logs each JVM's report; 0 = never
  */
-public record ReportConfig(double coreHourPrice, double gpuHourPrice, Duration logEvery) implements Serializable {
+@RecordBuilder
+public record ReportConfig(double coreHourPrice, double gpuHourPrice, Duration logEvery) implements Serializable, ReportConfigBuilder.With {
     private static final long serialVersionUID = 1L;
 
     /** No prices, a log line every 10 minutes. */
-    public static final ReportConfig DEFAULT = new ReportConfig(0, 0, Duration.ofMinutes(10));
+    public static final ReportConfig DEFAULT = ReportConfigBuilder.builder()
+            .coreHourPrice(0)
+            .gpuHourPrice(0)
+            .logEvery(Duration.ofMinutes(10))
+            .build();
 
     /** No prices, no log: what tests of other things use. */
-    public static final ReportConfig OFF = new ReportConfig(0, 0, Duration.ZERO);
+    public static final ReportConfig OFF = DEFAULT.withLogEvery(Duration.ZERO);
 
     public ReportConfig {
         requirePrice("core-hour-price", coreHourPrice);

@@ -1,5 +1,6 @@
 package io.vqrae.operators.tokenize;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import io.vqrae.models.config.InvalidSettingException;
 import java.io.Serializable;
 import java.time.Duration;
@@ -12,7 +13,8 @@ import java.time.Duration;
  * @param maxDelay longest an image waits in a partial batch before the batch is flushed anyway; at most
  *     {@link Integer#MAX_VALUE} milliseconds, so a timer deadline of now plus the delay cannot overflow
  */
-public record Batching(int maxSize, Duration maxDelay) implements Serializable {
+@RecordBuilder
+public record Batching(int maxSize, Duration maxDelay) implements Serializable, BatchingBuilder.With {
     private static final long serialVersionUID = 1L;
 
     /**
@@ -22,7 +24,7 @@ public record Batching(int maxSize, Duration maxDelay) implements Serializable {
     public static final int MAX_SIZE = 4096;
 
     /** Batches of 16, or whatever arrived within 50 ms. */
-    public static final Batching DEFAULT = new Batching(16, Duration.ofMillis(50));
+    public static final Batching DEFAULT = BatchingBuilder.builder().maxSize(16).maxDelay(Duration.ofMillis(50)).build();
 
     public Batching {
         InvalidSettingException.requireBetween("max-size", maxSize, 1, MAX_SIZE);

@@ -7,16 +7,14 @@ import io.vqrae.models.onnx.SessionConfig;
 import io.vqrae.models.onnx.TokenizerSession;
 import io.vqrae.operators.data.FeatureTensor;
 import io.vqrae.operators.data.PreprocessedImage;
+import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.data.Rejection;
 import io.vqrae.operators.data.TokenizedImage;
 import io.vqrae.operators.metrics.BusyTime;
 import io.vqrae.operators.metrics.JobMetrics;
 import io.vqrae.operators.report.GpuUse;
-import io.vqrae.operators.tokenize.TokenizerMetrics.FlushCause;
-import io.vqrae.schemas.FailureStage;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -56,7 +54,7 @@ import org.apache.flink.util.OutputTag;
  * <p>Only failures that are the input's fault are handled here: when the session refuses a batch with an
  * {@link IllegalArgumentException} (an image that is not a valid model input), each image is retried
  * alone, so one poisonous image cannot take its batch-mates with it, and the images it still refuses go
- * to {@link #REJECTED} with reason {@value #TOKENIZER_FAILED}. Any other exception (ONNX Runtime failing,
+ * to {@link #REJECTED} with reason {@code tokenizer_failed} ({@link ReasonCode#TOKENIZER_FAILED}). Any other exception (ONNX Runtime failing,
  * a lost GPU, out of memory) says nothing about the images: it is rethrown so Flink restarts from the last
  * checkpoint and the images are tokenized again, instead of the whole stream being dead-lettered and
  * committed. Timers and result mails run in the task's mailbox thread, so the buffer and the in-flight count need
@@ -68,9 +66,6 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
 
     /** Images the session refused as model inputs, even when run alone. */
     public static final OutputTag<Rejection> REJECTED = new OutputTag<>("tokenize-rejected") {};
-
-    /** Reason code for an image the session refused as a model input. */
-    public static final String TOKENIZER_FAILED = "tokenizer_failed";
 
     /** Batches handed to the inference thread and not yet emitted: one encoding, one waiting behind it. */
     static final int MAX_IN_FLIGHT = 2;
@@ -87,7 +82,6 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
     private transient GpuAssignment.Lease gpu;
     /** The session's device counted as in use, for the run report's GPU time. */
     private transient GpuUse.Hold gpuUse;
-    private transient TokenizerMetrics metrics;
     private transient JobMetrics jobMetrics;
     /** The encoder's busy time, which Flink cannot see (the mailbox thread yields while the encoder runs). */
     private transient BusyTime encoderBusy;
@@ -113,7 +107,6 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
     @Override
     public void open() throws Exception {
         super.open();
-        metrics = new TokenizerMetrics(getMetricGroup());
         buffer = new ArrayList<>(spec.batching().maxSize());
         arrivals = new ArrayList<>(spec.batching().maxSize());
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
@@ -224,11 +217,6 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         }
     }
 
-    /** The operator's counters; read by tests in this package through the operator instance. */
-    TokenizerMetrics metrics() {
-        return metrics;
-    }
-
     /** Batches handed to the encoder and not yet emitted; tests in this package wait for it to reach 0. */
     int inFlight() {
         return inFlight;
@@ -255,8 +243,6 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         List<StreamRecord<PreprocessedImage>> batch = List.copyOf(buffer);
         buffer.clear();
         jobMetrics.buffered(0);
-        metrics.flushCounter(cause).inc();
-        metrics.batchSize.update(batch.size());
         while (inFlight >= MAX_IN_FLIGHT) {
             mailbox.yield();
         }
@@ -266,7 +252,6 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
         }
         arrivals.clear();
         inFlight++;
-        String flushCause = cause.name().toLowerCase(Locale.ROOT);
         inference.execute(() -> {
             Encoded encoded;
             try {
@@ -285,8 +270,7 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
             }
             mailbox.execute(() -> {
                 inFlight--;
-                jobMetrics.batch(flushCause, batch.size(), encoded.inferenceNanos());
-                metrics.encodeMillis.update(encoded.inferenceNanos() / 1_000_000);
+                jobMetrics.batch(cause.label(), batch.size(), encoded.inferenceNanos());
                 emit(batch, encoded);
             }, "emit a tokenized batch");
         });
@@ -294,7 +278,7 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
 
     private void retryAlone(List<StreamRecord<PreprocessedImage>> batch, IllegalArgumentException refused) {
         inFlight--;
-        metrics.failedBatches.inc();
+        jobMetrics.batchRefused();
         LOG.warn("Encoder refused a batch of {}; retrying its images one by one", batch.size(), refused);
         for (StreamRecord<PreprocessedImage> image : batch) {
             tokenizeAlone(image);
@@ -317,9 +301,8 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
             result = tokenize(alone);
         } catch (IllegalArgumentException refused) {
             PreprocessedImage image = record.getValue();
-            metrics.imagesRejected.inc();
             output.collect(REJECTED, record.replace(Rejection.withoutOriginal(
-                    image.id(), FailureStage.tokenize, TOKENIZER_FAILED, refused.toString(), image.origin(),
+                    image.id(), ReasonCode.TOKENIZER_FAILED, refused.toString(), image.origin(),
                     System.currentTimeMillis())));
             return;
         }
@@ -387,7 +370,6 @@ public final class BatchingTokenizerOperator extends AbstractStreamOperator<Toke
             output.collect(inputs.get(i).replace(result));
             jobMetrics.tokenizedImage(result.tokenIds(), result.meanQuantError(), encoded.featureNorms()[i], chw);
         }
-        metrics.imagesTokenized.inc(results.size());
     }
 
     private void cancelTimer() {

@@ -1,5 +1,6 @@
 package io.vqrae.operators.tokenize;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import io.vqrae.models.config.InvalidSettingException;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.FeatureDtype;
@@ -12,11 +13,12 @@ import java.io.Serializable;
  * @param mode per-token, pooled or off
  * @param dtype number format of the values
  */
-public record FeatureOutput(FeatureMode mode, FeatureDtype dtype) implements Serializable {
+@RecordBuilder
+public record FeatureOutput(FeatureMode mode, FeatureDtype dtype) implements Serializable, FeatureOutputBuilder.With {
     private static final long serialVersionUID = 1L;
 
     /** Every token's feature, as float16. */
-    public static final FeatureOutput DEFAULT = new FeatureOutput(FeatureMode.PER_TOKEN, FeatureDtype.FLOAT16);
+    public static final FeatureOutput DEFAULT = FeatureOutputBuilder.builder().mode(FeatureMode.PER_TOKEN).dtype(FeatureDtype.FLOAT16).build();
 
     public FeatureOutput {
         InvalidSettingException.requireSet("mode", mode);

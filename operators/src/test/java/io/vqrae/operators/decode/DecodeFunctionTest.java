@@ -64,7 +64,7 @@ class DecodeFunctionTest {
                     .satisfies(rejection -> {
                         assertThat(rejection.id()).isEqualTo("page");
                         assertThat(rejection.stage()).isEqualTo(FailureStage.decode);
-                        assertThat(rejection.reason()).isEqualTo("unsupported_format");
+                        assertThat(rejection.reason().code()).isEqualTo("unsupported_format");
                         assertThat(rejection.original()).isEqualTo(html);
                         assertThat(rejection.origin().offset()).isEqualTo(7L);
                     });

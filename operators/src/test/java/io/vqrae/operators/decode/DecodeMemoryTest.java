@@ -75,7 +75,7 @@ class DecodeMemoryTest {
                 InputImage.of("small", TestPaths.testImageBytes("flower_small.q85_420_non_interleaved.jpg"), Origin.of("t", 0, 1)));
 
         assertThat(photo).isInstanceOfSatisfying(ImagePreparer.Rejected.class, rejected -> {
-            assertThat(rejected.rejection().reason()).isEqualTo("too_many_pixels");
+            assertThat(rejected.rejection().reason().code()).isEqualTo("too_many_pixels");
             assertThat(rejected.rejection().message()).contains("3429216 pixels need about 22 MiB", "limits.max-pixels");
         });
         assertThat(small).isInstanceOf(ImagePreparer.Prepared.class);

@@ -7,6 +7,7 @@ import io.vqrae.models.onnx.FeatureDtype;
 import io.vqrae.models.testing.TestPaths;
 import io.vqrae.operators.data.FeatureTensor;
 import io.vqrae.operators.data.Origin;
+import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.data.Rejection;
 import io.vqrae.operators.data.TokenizedImage;
 import io.vqrae.operators.tokenize.FeatureMode;
@@ -20,9 +21,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import io.vqrae.operators.metrics.MetricLabels;
 import io.vqrae.operators.metrics.MetricsConfig;
 import io.vqrae.operators.metrics.MetricsSpec;
+import io.vqrae.operators.metrics.Scraped;
 import io.vqrae.operators.report.ReportConfig;
 import org.apache.flink.streaming.api.operators.co.CoProcessOperator;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
@@ -33,6 +36,8 @@ import org.junit.jupiter.api.Test;
  * letters trimmed to fit it.
  */
 class RecordEncoderTest {
+    /** The job label of this test's metrics. */
+    private static final String JOB = "record-encoder-test";
     private static final int TOKENS = 256;
     private static final int FEATURE_DIM = 128;
 
@@ -73,7 +78,7 @@ class RecordEncoderTest {
             DeadLetterRecord dead = DeadLetterRecord.getDecoder().decode(record.value());
             assertThat(dead.getId()).isEqualTo("big");
             assertThat(dead.getStage()).isEqualTo(FailureStage.serialize);
-            assertThat(dead.getReason()).isEqualTo(RecordEncoder.RECORD_TOO_LARGE);
+            assertThat(dead.getReason()).isEqualTo("record_too_large");
             assertThat(dead.getMessage()).contains("FEATURES record of").contains(RecordLimits.MIN_RECORD_BYTES + " bytes");
             assertThat(dead.getSourceTopic()).isEqualTo("in");
             assertThat(dead.getSourceOffset()).isEqualTo(42L);
@@ -83,14 +88,14 @@ class RecordEncoderTest {
     @Test
     void aDeadLetterOverTheLimitFirstDropsItsOriginalButKeepsItsSize() throws Exception {
         Rejection rejection = rejection("bad", "not an image", new byte[100_000]);
-        DeadLetterRecord dead = encodeDeadLetter(RecordLimits.MIN_RECORD_BYTES, rejection);
+        DeadLetterRecord dead = encodeDeadLetter(RecordLimits.MIN_RECORD_BYTES, rejection, true);
         assertThat(dead.getOriginal()).isNull();
         assertThat(dead.getOriginalSize()).isEqualTo(100_000);
         assertThat(dead.getMessage()).isEqualTo("not an image");
         assertThat(dead.getId()).isEqualTo("bad");
 
         // Within the limit nothing is dropped.
-        assertThat(encodeDeadLetter(1 << 20, rejection).getOriginal().remaining()).isEqualTo(100_000);
+        assertThat(encodeDeadLetter(1 << 20, rejection, false).getOriginal().remaining()).isEqualTo(100_000);
     }
 
     @Test
@@ -99,7 +104,7 @@ class RecordEncoderTest {
         // is over 64 KiB, without the message it fits.
         String id = "k".repeat(30_000);
         String message = "é".repeat(4000);
-        DeadLetterRecord dead = encodeDeadLetter(RecordLimits.MIN_RECORD_BYTES, rejection(id, message, new byte[100]));
+        DeadLetterRecord dead = encodeDeadLetter(RecordLimits.MIN_RECORD_BYTES, rejection(id, message, new byte[100]), true);
         assertThat(dead.getOriginal()).isNull();
         assertThat(dead.getMessage()).isNotEmpty().hasSizeLessThan(message.length());
         assertThat(message).startsWith(dead.getMessage());
@@ -109,17 +114,22 @@ class RecordEncoderTest {
     @Test
     void lastDropsTheIdAndKeyLeavingTheSourcePositionToIdentifyTheInput() throws Exception {
         String id = "k".repeat(70_000);
-        DeadLetterRecord dead = encodeDeadLetter(RecordLimits.MIN_RECORD_BYTES, rejection(id, "unreadable", new byte[100]));
+        DeadLetterRecord dead = encodeDeadLetter(RecordLimits.MIN_RECORD_BYTES, rejection(id, "unreadable", new byte[100]), true);
         assertThat(dead.getId()).isNull();
         assertThat(dead.getSourceTopic()).isEqualTo("in");
         assertThat(dead.getSourceOffset()).isEqualTo(42L);
         assertThat(dead.getReason()).isEqualTo("malformed_record");
     }
 
-    /** Encodes one rejection, checks it became one dead letter within the sink's limit, and decodes it. */
-    private static DeadLetterRecord encodeDeadLetter(int maxRecordBytes, Rejection rejection) throws Exception {
+    /**
+     * Encodes one rejection, checks it became one dead letter within the sink's limit, counted (and counted as
+     * trimmed when {@code trimmed}), and decodes it.
+     */
+    private static DeadLetterRecord encodeDeadLetter(int maxRecordBytes, Rejection rejection, boolean trimmed) throws Exception {
         try (var harness = harness(maxRecordBytes)) {
             harness.processElement2(rejection, 0);
+            assertThat(Scraped.counter("vqrae_dead_letters", JOB, Map.of("stage", "source", "reason", "malformed_record"))).isEqualTo(1);
+            assertThat(Scraped.counter("vqrae_dead_letters_trimmed", JOB, Map.of())).isEqualTo(trimmed ? 1 : 0);
             assertThat(harness.extractOutputValues()).hasSize(1);
             assertThat(harness.extractOutputValues().get(0).features()).isNull();
             EncodedRecord record = harness.extractOutputValues().get(0).record();
@@ -133,11 +143,13 @@ class RecordEncoderTest {
         }
     }
 
-    /** The records of the one sample {@code image} becomes. */
+    /** The records of the one sample {@code image} becomes; a dead letter among them is counted. */
     private static List<EncodedRecord> encode(int maxRecordBytes, TokenizedImage image) throws Exception {
         try (var harness = harness(maxRecordBytes)) {
             harness.processElement1(image, 0);
             assertThat(harness.extractOutputValues()).hasSize(1);
+            assertThat(Scraped.counter("vqrae_dead_letters", JOB, Map.of("stage", "serialize", "reason", "record_too_large")))
+                    .isEqualTo(harness.extractOutputValues().get(0).records().stream().filter(r -> r.kind() == RecordKind.DEAD_LETTER).count());
             return harness.extractOutputValues().get(0).records();
         }
     }
@@ -145,14 +157,14 @@ class RecordEncoderTest {
     private static TwoInputStreamOperatorTestHarness<TokenizedImage, Rejection, EncodedSample> harness(int maxRecordBytes)
             throws Exception {
         EncoderSpec spec = new EncoderSpec(TestPaths.tinyManifest(), new RecordLimits(maxRecordBytes, maxRecordBytes),
-                new MetricsSpec(MetricsConfig.OFF, MetricLabels.of("test", TestPaths.tinyManifest()), ReportConfig.OFF));
+                new MetricsSpec(MetricsConfig.OFF, MetricLabels.of(JOB, TestPaths.tinyManifest()), ReportConfig.OFF));
         var harness = new TwoInputStreamOperatorTestHarness<>(new CoProcessOperator<>(new RecordEncoder(spec)));
         harness.open();
         return harness;
     }
 
     private static Rejection rejection(String id, String message, byte[] input) {
-        return Rejection.withOriginal(id, FailureStage.source, "malformed_record", message, input, input.length,
+        return Rejection.withOriginal(id, ReasonCode.MALFORMED_RECORD, message, input, input.length,
                 Origin.of("in", 0, 42), 1_700_000_000_000L);
     }
 

@@ -21,7 +21,7 @@ class RecordLimitsTest {
         assertThat(RecordLimits.forModel(TINY, new FeatureOutput(FeatureMode.PER_TOKEN, FeatureDtype.FLOAT32), InputLimits.DEFAULT, 0)
                 .maxRecordBytes()).isEqualTo(MIB);
         // A dead letter keeping 4 MiB of its input is then the largest record.
-        InputLimits keepMore = new InputLimits(InputLimits.DEFAULT.maxPixels(), 32 * MIB, 4 * MIB, false);
+        InputLimits keepMore = InputLimits.DEFAULT.with(limits -> limits.maxImageBytes(32 * MIB).deadLetterMaxOriginalBytes(4 * MIB));
         assertThat(RecordLimits.forModel(TINY, FeatureOutput.DEFAULT, keepMore, 0).maxRecordBytes())
                 .isEqualTo(4 * MIB + RecordLimits.HEADROOM_BYTES);
         // The input topic takes the largest accepted image.

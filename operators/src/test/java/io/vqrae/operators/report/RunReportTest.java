@@ -17,7 +17,7 @@ class RunReportTest {
 
     @Test
     void costPerMillionImages_isTheCoreAndGpuHoursAtTheirPrices() {
-        RunReport report = new RunReport(1000, USAGE, new ReportConfig(0.05, 2.5, Duration.ZERO));
+        RunReport report = new RunReport(1000, USAGE, ReportConfig.OFF.with(prices -> prices.coreHourPrice(0.05).gpuHourPrice(2.5)));
 
         // Per image 36 ms of CPU and 7.2 ms of GPU: 0.036 / 3600 * 0.05 + 0.0072 / 3600 * 2.5 = 5.5e-6.
         assertThat(report.costPerMillionImages()).isCloseTo(5.5, offset(1e-12));
@@ -38,13 +38,13 @@ class RunReportTest {
         assertThat(report.costPerMillionImages()).isNull();
         assertThat(report.toJson()).containsEntry("cost_per_million_images", null);
         assertThat(report.summary()).contains("not priced (set report.core-hour-price and report.gpu-hour-price)");
-        assertThat(new RunReport(1000, USAGE, new ReportConfig(0, 2.5, Duration.ZERO)).costPerMillionImages())
+        assertThat(new RunReport(1000, USAGE, ReportConfig.OFF.withGpuHourPrice(2.5)).costPerMillionImages())
                 .as("a GPU price alone prices the run").isCloseTo(5.0, offset(1e-12));
     }
 
     @Test
     void withoutImages_nothingIsPerImage() {
-        RunReport report = new RunReport(0, USAGE, new ReportConfig(0.05, 0, Duration.ZERO));
+        RunReport report = new RunReport(0, USAGE, ReportConfig.OFF.withCoreHourPrice(0.05));
 
         assertThat(report.cpuSecondsPerImage()).isEmpty();
         assertThat(report.costPerMillionImages()).isNull();
@@ -53,11 +53,11 @@ class RunReportTest {
 
     @Test
     void prices_andTheLogIntervalAreChecked() {
-        assertThatThrownBy(() -> new ReportConfig(-1, 0, Duration.ZERO)).isInstanceOf(InvalidSettingException.class)
+        assertThatThrownBy(() -> ReportConfig.OFF.withCoreHourPrice(-1)).isInstanceOf(InvalidSettingException.class)
                 .hasMessage("core-hour-price: must be a price of 0 or more, got -1.0");
-        assertThatThrownBy(() -> new ReportConfig(0, Double.NaN, Duration.ZERO)).hasMessageStartingWith("gpu-hour-price:");
-        assertThatThrownBy(() -> new ReportConfig(Double.POSITIVE_INFINITY, 0, Duration.ZERO)).hasMessageStartingWith("core-hour-price:");
-        assertThatThrownBy(() -> new ReportConfig(0, 0, Duration.ofSeconds(-1))).hasMessageStartingWith("log-every:");
-        assertThat(new ReportConfig(0, 0, Duration.ZERO).priced()).isFalse();
+        assertThatThrownBy(() -> ReportConfig.OFF.withGpuHourPrice(Double.NaN)).hasMessageStartingWith("gpu-hour-price:");
+        assertThatThrownBy(() -> ReportConfig.OFF.withCoreHourPrice(Double.POSITIVE_INFINITY)).hasMessageStartingWith("core-hour-price:");
+        assertThatThrownBy(() -> ReportConfig.OFF.withLogEvery(Duration.ofSeconds(-1))).hasMessageStartingWith("log-every:");
+        assertThat(ReportConfig.OFF.priced()).isFalse();
     }
 }

@@ -3,8 +3,8 @@ package io.vqrae.operators.tokenize;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.vqrae.models.manifest.ModelManifest;
-import io.vqrae.models.onnx.ExecutionProvider;
 import io.vqrae.models.onnx.FeatureDtype;
 import io.vqrae.models.onnx.ModelConfig;
 import io.vqrae.models.testing.TestPaths;
@@ -15,12 +15,14 @@ import io.vqrae.operators.data.TokenizedImage;
 import io.vqrae.operators.metrics.MetricLabels;
 import io.vqrae.operators.metrics.MetricsConfig;
 import io.vqrae.operators.metrics.MetricsSpec;
+import io.vqrae.operators.metrics.Scraped;
 import io.vqrae.operators.report.ReportConfig;
 import io.vqrae.schemas.FailureStage;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
@@ -30,8 +32,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Flush causes of the batching tokenizer, asserted from its counters, and which failures it handles, on the
- * real tiny model.
+ * Flush causes of the batching tokenizer, asserted from its Prometheus series, and which failures it handles, on
+ * the real tiny model. Each test's job has a name of its own, so its series are its own.
  */
 class BatchingTokenizerOperatorTest {
     private static final Path MODEL_DIR = TestPaths.tinyModel();
@@ -44,30 +46,33 @@ class BatchingTokenizerOperatorTest {
 
     @Test
     void fullBatchesTimerFlushesCheckpointFlushesAndEndOfInput() throws Exception {
+        String job = "flush-causes";
         BatchingTokenizerOperator operator = new BatchingTokenizerOperator(
-                spec(new Batching(4, Duration.ofMillis(100)), new FeatureOutput(FeatureMode.POOLED, FeatureDtype.FLOAT16)));
+                spec(job, new Batching(4, Duration.ofMillis(100)), new FeatureOutput(FeatureMode.POOLED, FeatureDtype.FLOAT16)));
         Random random = new Random(7);
         int next = 0;
         try (OneInputStreamOperatorTestHarness<PreprocessedImage, TokenizedImage> harness =
                 new OneInputStreamOperatorTestHarness<>(operator)) {
             harness.setProcessingTime(0);
             harness.open();
-            TokenizerMetrics metrics = operator.metrics();
 
             // Under load: 9 images arrive before any timer; two full batches go out, one image waits.
             for (int i = 0; i < 9; i++) {
                 harness.processElement(image(next++, random), 0);
             }
-            assertThat(metrics.fullBatches.getCount()).isEqualTo(2);
             awaitResults(harness, operator);
+            assertThat(flushes(job, "full")).isEqualTo(2);
             assertThat(harness.extractOutputValues()).hasSize(8);
 
             // The waiting image's timer fires at its deadline and flushes the partial batch.
             harness.setProcessingTime(99);
-            assertThat(metrics.timerFlushes.getCount()).isZero();
-            harness.setProcessingTime(100);
-            assertThat(metrics.timerFlushes.getCount()).isEqualTo(1);
+            assertThat(operator.inFlight()).isZero();
             awaitResults(harness, operator);
+            assertThat(flushes(job, "timer")).isZero();
+            harness.setProcessingTime(100);
+            assertThat(operator.inFlight()).isEqualTo(1);
+            awaitResults(harness, operator);
+            assertThat(flushes(job, "timer")).isEqualTo(1);
             assertThat(harness.extractOutputValues()).hasSize(9);
 
             // A checkpoint barrier flushes what is buffered and waits for it, so nothing is in flight at the
@@ -78,7 +83,7 @@ class BatchingTokenizerOperatorTest {
             }
             harness.prepareSnapshotPreBarrier(1);
             harness.snapshot(1, 160);
-            assertThat(metrics.checkpointFlushes.getCount()).isEqualTo(1);
+            assertThat(flushes(job, "checkpoint")).isEqualTo(1);
             assertThat(harness.extractOutputValues()).hasSize(12);
 
             // The flushed batch's timer (due at 250) was cancelled, but a cancelled timer can still fire when
@@ -87,23 +92,27 @@ class BatchingTokenizerOperatorTest {
             harness.setProcessingTime(200);
             harness.processElement(image(next++, random), 200);
             operator.onProcessingTime(250);
-            assertThat(metrics.timerFlushes.getCount()).isEqualTo(1);
+            assertThat(operator.inFlight()).isZero();
+            assertThat(flushes(job, "timer")).isEqualTo(1);
             assertThat(harness.extractOutputValues()).hasSize(12);
 
             // End of input flushes the rest.
             harness.endInput();
             operator.finish();
-            assertThat(metrics.endOfInputFlushes.getCount()).isEqualTo(1);
+            assertThat(flushes(job, "end_of_input")).isEqualTo(1);
 
             List<TokenizedImage> out = harness.extractOutputValues();
             assertThat(out).extracting(TokenizedImage::id)
                     .containsExactly("img-0", "img-1", "img-2", "img-3", "img-4", "img-5", "img-6", "img-7", "img-8",
                             "img-9", "img-10", "img-11", "img-12");
-            assertThat(metrics.imagesTokenized.getCount()).isEqualTo(13);
-            assertThat(metrics.batchSize.getCount()).isEqualTo(5);
-            assertThat(metrics.batchSize.getStatistics().getMax()).isEqualTo(4);
-            assertThat(metrics.batchSize.getStatistics().getMin()).isEqualTo(1);
-            assertThat(metrics.failedBatches.getCount()).isZero();
+            assertThat(Scraped.counter("vqrae_images_tokenized", job, Map.of())).isEqualTo(13);
+            // Batches of 4, 4, 1 (timer), 3 (checkpoint), 1 (end of input).
+            HistogramSnapshot.HistogramDataPointSnapshot sizes = Scraped.histogram("vqrae_batch_size", job);
+            assertThat(sizes.getCount()).isEqualTo(5);
+            assertThat(sizes.getSum()).isEqualTo(13);
+            assertThat(sizes.getClassicBuckets().getCount(0)).as("batches of 1").isEqualTo(2);
+            assertThat(Scraped.histogram("vqrae_inference_batch_seconds", job).getCount()).isEqualTo(5);
+            assertThat(Scraped.counter("vqrae_batch_refusals", job, Map.of())).isZero();
             assertThat(out.get(0).tokenIds()).hasSize(16 * 16);
             assertThat(out.get(0).features()).satisfies(features -> {
                 assertThat(features.mode()).isEqualTo(FeatureMode.POOLED);
@@ -116,7 +125,8 @@ class BatchingTokenizerOperatorTest {
 
     @Test
     void anImageTheModelFailsOnIsDeadLetteredWithoutLosingItsBatchMates() throws Exception {
-        BatchingTokenizerOperator operator = new BatchingTokenizerOperator(options(4, Duration.ofSeconds(10)));
+        String job = "poison-image";
+        BatchingTokenizerOperator operator = new BatchingTokenizerOperator(options(job, 4, Duration.ofSeconds(10)));
         Random random = new Random(11);
         try (OneInputStreamOperatorTestHarness<PreprocessedImage, TokenizedImage> harness =
                 new OneInputStreamOperatorTestHarness<>(operator)) {
@@ -128,8 +138,7 @@ class BatchingTokenizerOperatorTest {
             harness.processElement(image(3, random), 0);
             awaitResults(harness, operator);
 
-            TokenizerMetrics metrics = operator.metrics();
-            assertThat(metrics.failedBatches.getCount()).isEqualTo(1);
+            assertThat(Scraped.counter("vqrae_batch_refusals", job, Map.of())).isEqualTo(1);
             assertThat(harness.extractOutputValues()).extracting(TokenizedImage::id)
                     .containsExactly("img-0", "img-2", "img-3");
             assertThat(harness.extractOutputValues()).allSatisfy(result -> assertThat(result.features()).isNull());
@@ -140,18 +149,18 @@ class BatchingTokenizerOperatorTest {
             assertThat(rejected).singleElement().satisfies(rejection -> {
                 assertThat(rejection.id()).isEqualTo("poison");
                 assertThat(rejection.stage()).isEqualTo(FailureStage.tokenize);
-                assertThat(rejection.reason()).isEqualTo(BatchingTokenizerOperator.TOKENIZER_FAILED);
+                assertThat(rejection.reason().code()).isEqualTo("tokenizer_failed");
                 assertThat(rejection.message()).contains("has 12 bytes");
                 assertThat(rejection.origin().offset()).isEqualTo(1L);
             });
-            assertThat(metrics.imagesTokenized.getCount()).isEqualTo(3);
-            assertThat(metrics.imagesRejected.getCount()).isEqualTo(1);
+            assertThat(Scraped.counter("vqrae_images_tokenized", job, Map.of())).isEqualTo(3);
         }
     }
 
     @Test
     void aFailureThatIsNotTheImagesFaultFailsTheTaskInsteadOfDeadLetteringTheBatch() throws Exception {
-        BatchingTokenizerOperator operator = new BatchingTokenizerOperator(options(2, Duration.ofSeconds(10)));
+        String job = "runtime-lost";
+        BatchingTokenizerOperator operator = new BatchingTokenizerOperator(options(job, 2, Duration.ofSeconds(10)));
         Random random = new Random(5);
         try (OneInputStreamOperatorTestHarness<PreprocessedImage, TokenizedImage> harness =
                 new OneInputStreamOperatorTestHarness<>(operator)) {
@@ -168,13 +177,15 @@ class BatchingTokenizerOperatorTest {
                     .hasMessageContaining("is closed");
             assertThat(harness.extractOutputValues()).isEmpty();
             assertThat(harness.getSideOutput(BatchingTokenizerOperator.REJECTED)).isNullOrEmpty();
-            assertThat(operator.metrics().imagesRejected.getCount()).isZero();
+            assertThat(Scraped.counter("vqrae_images_tokenized", job, Map.of())).isZero();
+            assertThat(Scraped.counter("vqrae_batch_refusals", job, Map.of())).isZero();
         }
     }
 
     @Test
     void aWatermarkFlushesTheBufferFirstAndResultsKeepTheirInputsTimestamps() throws Exception {
-        BatchingTokenizerOperator operator = new BatchingTokenizerOperator(options(4, Duration.ofSeconds(10)));
+        String job = "watermark";
+        BatchingTokenizerOperator operator = new BatchingTokenizerOperator(options(job, 4, Duration.ofSeconds(10)));
         Random random = new Random(3);
         try (OneInputStreamOperatorTestHarness<PreprocessedImage, TokenizedImage> harness =
                 new OneInputStreamOperatorTestHarness<>(operator)) {
@@ -183,7 +194,7 @@ class BatchingTokenizerOperatorTest {
             harness.processElement(image(1, random), 7);
             harness.processWatermark(new Watermark(10));
 
-            assertThat(operator.metrics().watermarkFlushes.getCount()).isEqualTo(1);
+            assertThat(flushes(job, "watermark")).isEqualTo(1);
             List<Object> out = new ArrayList<>(harness.getOutput());
             assertThat(out).hasSize(3);
             assertThat(out.get(0)).isInstanceOfSatisfying(StreamRecord.class, record -> {
@@ -209,14 +220,19 @@ class BatchingTokenizerOperatorTest {
         }
     }
 
-    private static TokenizerSpec options(int maxBatchSize, Duration maxBatchDelay) {
-        return spec(new Batching(maxBatchSize, maxBatchDelay), new FeatureOutput(FeatureMode.OFF, FeatureDtype.FLOAT16));
+    /** Batches of {@code job} flushed for {@code cause}. */
+    private static double flushes(String job, String cause) {
+        return Scraped.counter("vqrae_batch_flushes", job, Map.of("cause", cause));
     }
 
-    private static TokenizerSpec spec(Batching batching, FeatureOutput features) {
-        ModelConfig oneThread = new ModelConfig(MODEL_DIR.toString(), ExecutionProvider.CPU, List.of(0), 1, "", 0);
+    private static TokenizerSpec options(String job, int maxBatchSize, Duration maxBatchDelay) {
+        return spec(job, new Batching(maxBatchSize, maxBatchDelay), new FeatureOutput(FeatureMode.OFF, FeatureDtype.FLOAT16));
+    }
+
+    private static TokenizerSpec spec(String job, Batching batching, FeatureOutput features) {
+        ModelConfig oneThread = ModelConfig.DEFAULT.with(model -> model.dir(MODEL_DIR.toString()).deviceIds(List.of(0)).intraOpThreads(1));
         return new TokenizerSpec(TestPaths.manifest(MODEL_DIR), oneThread, batching, features,
-                new MetricsSpec(MetricsConfig.OFF, MetricLabels.of("test", TestPaths.manifest(MODEL_DIR)), ReportConfig.OFF));
+                new MetricsSpec(MetricsConfig.OFF, MetricLabels.of(job, TestPaths.manifest(MODEL_DIR)), ReportConfig.OFF));
     }
 
     private static PreprocessedImage image(int i, Random random) {

@@ -4,6 +4,7 @@ import io.vqrae.pipeline.config.JobConfig;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The options every command that reads the job's configuration shares: {@code --config FILE} and {@code --set}. */
@@ -12,9 +13,8 @@ final class ConfigOptions {
     @Option(names = "--config", paramLabel = "FILE", description = "YAML job config; every key has a default (docs/pipeline.md).")
     Path file;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE",
-            description = "Overrides any config key, e.g. --set batching.max-size=32 or --set model.device-ids=[0,1] (repeatable).")
-    Map<String, String> overrides = new LinkedHashMap<>();
+    @Mixin
+    SetOption set = new SetOption();
 
     /**
      * The configuration: defaults, then {@code --config}, then {@code commandOptions} (what a command's own
@@ -22,7 +22,7 @@ final class ConfigOptions {
      */
     JobConfig load(Map<String, String> commandOptions) {
         Map<String, String> settings = new LinkedHashMap<>(commandOptions);
-        settings.putAll(overrides);
+        settings.putAll(set.overrides());
         return file == null ? JobConfig.fromMap(settings) : JobConfig.load(file, settings);
     }
 
@@ -31,10 +31,10 @@ final class ConfigOptions {
      * option) sets {@code model.dir}; without it and without a config that may set it, the shipped tiny model
      * of this checkout is used, wherever the command is started from.
      */
-    JobConfig load(Map<String, String> commandOptions, Path model) {
+    JobConfig load(Map<String, String> commandOptions, ModelOption model) {
         Map<String, String> options = new LinkedHashMap<>(commandOptions);
-        if (model != null || (file == null && !overrides.containsKey("model.dir"))) {
-            options.put("model.dir", (model != null ? model : CliDefaults.modelDir()).toString());
+        if (model.dir != null || (file == null && !set.overrides().containsKey("model.dir"))) {
+            options.put("model.dir", model.orDefault().toString());
         }
         return load(options);
     }

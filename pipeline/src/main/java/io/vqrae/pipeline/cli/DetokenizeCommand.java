@@ -46,8 +46,8 @@ final class DetokenizeCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions config = new ConfigOptions();
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Model directory with manifest.json (model.dir; default: the shipped tiny model).")
-    Path model;
+    @Mixin
+    ModelOption model = new ModelOption();
 
     @Option(names = "--topic", paramLabel = "TOPIC", description = "Read TokenRecords from this Kafka topic.")
     String topic;
@@ -80,7 +80,7 @@ final class DetokenizeCommand implements Callable<Integer> {
     record Grid(String id, int[] tokenIds, String codebookSha256) {}
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, ModelLoadException {
         if ((topic == null) == inputs.isEmpty()) {
             throw new ConfigException("--topic", "give either --topic or files, not both or neither");
         }
@@ -112,8 +112,6 @@ final class DetokenizeCommand implements Callable<Integer> {
                 stdout.printf("%s -> %s%n", grid.id(), png);
                 decoded++;
             }
-        } catch (ModelLoadException e) {
-            throw new ConfigException("model.dir", e.getMessage());
         }
         stderr.printf("%d token grids: %d decoded, %d refused, with %s %s%n", grids.size(), decoded, refused,
                 manifest.modelId(), manifest.modelVersion());

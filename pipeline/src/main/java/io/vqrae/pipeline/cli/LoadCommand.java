@@ -85,7 +85,7 @@ final class LoadCommand implements Callable<Integer> {
                         if (!input.readable()) {
                             // Nothing to write: what the job would dead-letter is reported here instead.
                             skipped.incrementAndGet();
-                            err.println("load: skipped " + input.id() + ": " + input.unreadableReason());
+                            err.println("load: skipped " + input.id() + ": " + input.unreadable().message());
                             continue;
                         }
                         String uri = source.member() == null ? source.path() : source.path() + "#" + source.member();

@@ -9,7 +9,6 @@ import io.vqrae.models.render.ChwImages;
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.operators.data.Origin;
 import io.vqrae.operators.decode.ImagePreparer;
-import io.vqrae.pipeline.config.ConfigException;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.job.JobPlan;
 import java.io.IOException;
@@ -42,8 +41,8 @@ final class ReconstructCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions config = new ConfigOptions();
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Model directory with manifest.json (model.dir; default: the shipped tiny model).")
-    Path model;
+    @Mixin
+    ModelOption model = new ModelOption();
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "out/reconstruct", description = "Where the PNGs go (default: ${DEFAULT-VALUE}).")
     Path out;
@@ -64,7 +63,7 @@ final class ReconstructCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, ModelLoadException {
         JobConfig jobConfig = config.load(Map.of(), model);
         ModelManifest manifest = JobPlan.loadModel(jobConfig);
         ImagePreparer preparer = new ImagePreparer(manifest, jobConfig.limits());
@@ -80,7 +79,7 @@ final class ReconstructCommand implements Callable<Integer> {
             for (Path file : TokenizeCommand.expand(inputs)) {
                 ImagePreparer.Outcome outcome = preparer.prepare(InputImage.of(file.toString(), Files.readAllBytes(file), Origin.NONE));
                 if (outcome instanceof ImagePreparer.Rejected refused) {
-                    stdout.printf("%s: rejected (%s: %s)%n", file, refused.rejection().reason(), refused.rejection().message());
+                    stdout.printf("%s: rejected (%s: %s)%n", file, refused.rejection().reason().code(), refused.rejection().message());
                     rejected++;
                     continue;
                 }
@@ -96,8 +95,6 @@ final class ReconstructCommand implements Callable<Integer> {
                 ssimSum += ssim;
                 reconstructed++;
             }
-        } catch (ModelLoadException e) {
-            throw new ConfigException("model.dir", e.getMessage());
         }
         stderr.printf(Locale.ROOT, "%d files: %d reconstructed (mean PSNR %.2f dB, mean SSIM %.4f), %d rejected, with %s %s%n",
                 reconstructed + rejected, reconstructed, reconstructed == 0 ? 0 : psnrSum / reconstructed,

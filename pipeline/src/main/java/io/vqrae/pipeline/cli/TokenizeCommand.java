@@ -6,8 +6,8 @@ import io.vqrae.models.manifest.ModelLoadException;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.EncodedBatch;
 import io.vqrae.models.onnx.ExecutionProvider;
+import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.decode.ImagePreparer;
-import io.vqrae.pipeline.config.ConfigException;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.files.FileTokenizer;
 import io.vqrae.pipeline.job.JobPlan;
@@ -54,8 +54,8 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions config = new ConfigOptions();
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Model directory with manifest.json (model.dir; default: the shipped tiny model).")
-    Path model;
+    @Mixin
+    ModelOption model = new ModelOption();
 
     @Option(names = "--batch-size", paramLabel = "N", description = "Images per ONNX Runtime run (batching.max-size; default: the job's, 16).")
     Integer batchSize;
@@ -87,7 +87,7 @@ public final class TokenizeCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, ModelLoadException {
         JobConfig jobConfig = jobConfig();
         List<Path> files = expand(inputs);
         ModelManifest manifest = JobPlan.loadModel(jobConfig);
@@ -106,12 +106,10 @@ public final class TokenizeCommand implements Callable<Integer> {
                 }
 
                 @Override
-                public void rejected(Path file, String reason, String message) {
+                public void rejected(Path file, ReasonCode reason, String message) {
                     reject(file, reason, message, summary);
                 }
             });
-        } catch (ModelLoadException e) {
-            throw new ConfigException("model.dir", e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -152,12 +150,12 @@ public final class TokenizeCommand implements Callable<Integer> {
         print(line);
     }
 
-    private void reject(Path file, String reason, String message, Summary summary) {
+    private void reject(Path file, ReasonCode reason, String message, Summary summary) {
         ObjectNode line = json.createObjectNode();
         line.put("file", file.toString());
-        line.putObject("error").put("reason", reason).put("message", message);
+        line.putObject("error").put("reason", reason.code()).put("message", message);
         print(line);
-        summary.rejected.merge(reason, 1, Integer::sum);
+        summary.rejected.merge(reason.code(), 1, Integer::sum);
     }
 
     private void print(ObjectNode line) {

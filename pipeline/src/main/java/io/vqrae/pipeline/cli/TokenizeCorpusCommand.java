@@ -79,8 +79,8 @@ final class TokenizeCorpusCommand implements Callable<Integer> {
     @Option(names = "--dedup", description = "Tokenize each distinct image (by SHA-256) once; later copies become duplicate records (corpus.dedup).")
     Boolean dedup;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Model directory with manifest.json (model.dir; default: the shipped tiny model).")
-    java.nio.file.Path model;
+    @Mixin
+    ModelOption model = new ModelOption();
 
     @Option(names = "--job-name", defaultValue = "vqrae-tokenize-corpus", description = "Flink job name (default: ${DEFAULT-VALUE}).")
     String jobName;

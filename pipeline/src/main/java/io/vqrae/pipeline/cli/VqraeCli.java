@@ -1,6 +1,7 @@
 package io.vqrae.pipeline.cli;
 
 import io.vqrae.models.config.InvalidSettingException;
+import io.vqrae.models.manifest.ModelLoadException;
 import io.vqrae.pipeline.config.ConfigException;
 import io.vqrae.pipeline.kafka.KafkaAccessException;
 import io.vqrae.pipeline.kafka.KafkaUnreachableException;
@@ -82,7 +83,9 @@ public final class VqraeCli {
             err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
             return USAGE_ERROR;
         });
-        cli.setExecutionExceptionHandler((e, commandLine, parsed) -> {
+        cli.setExecutionExceptionHandler((thrown, commandLine, parsed) -> {
+            // A command that opens the model lets its ModelLoadException out: here it becomes model.dir's error.
+            Exception e = thrown instanceof ModelLoadException bad ? ConfigException.of(bad) : thrown;
             PrintWriter err = commandLine.getErr();
             err.println("vqrae: " + describe(e));
             if (root.verbose) {

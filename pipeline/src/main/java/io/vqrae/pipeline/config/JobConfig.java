@@ -1,5 +1,6 @@
 package io.vqrae.pipeline.config;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import io.vqrae.models.config.InvalidSettingException;
 import io.vqrae.models.onnx.ModelConfig;
 import io.vqrae.operators.decode.InputLimits;
@@ -12,15 +13,20 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.Objects;
 
 /**
  * The job's configuration, bound from YAML (and {@code --set key=value} overrides) by Jackson into these
  * records. Each section is the one type of its settings: the operators take the same records
  * ({@link ModelConfig}, {@link FeatureOutput}, {@link Batching}, {@link InputLimits}), every record checks its
- * own values when constructed, and {@link #DEFAULTS} is the one place defaults are written. Keys are the
- * components' names in kebab case ({@code batching.max-size}); docs/pipeline.md lists them.
+ * own values when constructed, and every default is written once, by name, in its section's {@code DEFAULT}
+ * ({@link #DEFAULTS} gathers them). Keys are the components' names in kebab case ({@code batching.max-size});
+ * docs/pipeline.md lists them.
+ *
+ * <p>In code, a section of more than one setting is built by name from its defaults, with a builder as Flink's
+ * {@code KafkaSource.builder()} ({@code Kafka.DEFAULT.with(kafka -> kafka.bootstrapServers("broker:9092").bounded(true))})
+ * or a wither ({@code config.withKafka(config.kafka().withBootstrapServers("broker:9092"))}): RecordBuilder generates
+ * both, and the records' constructors check what they build.
  *
  * @param kafka brokers, topics and client settings
  * @param model which model and where it runs
@@ -33,14 +39,25 @@ import java.util.Objects;
  * @param corpus the file outputs and deduplication of corpus jobs ({@code bin/vqrae tokenize-corpus})
  * @param report the run report's prices and how often a streaming job logs it
  */
+@RecordBuilder
 public record JobConfig(
         Kafka kafka, ModelConfig model, FeatureOutput features, Batching batching, Parallelism parallelism,
-        InputLimits limits, Checkpoint checkpoint, MetricsConfig metrics, Corpus corpus, ReportConfig report) {
+        InputLimits limits, Checkpoint checkpoint, MetricsConfig metrics, Corpus corpus, ReportConfig report)
+        implements JobConfigBuilder.With {
 
-    /** Every default of the job, in one place. */
-    public static final JobConfig DEFAULTS = new JobConfig(
-            Kafka.DEFAULT, ModelConfig.DEFAULT, FeatureOutput.DEFAULT, Batching.DEFAULT, Parallelism.DEFAULT,
-            InputLimits.DEFAULT, Checkpoint.DEFAULT, MetricsConfig.DEFAULT, Corpus.DEFAULT, ReportConfig.DEFAULT);
+    /** Every default of the job, in one place: each section's defaults. */
+    public static final JobConfig DEFAULTS = JobConfigBuilder.builder()
+            .kafka(Kafka.DEFAULT)
+            .model(ModelConfig.DEFAULT)
+            .features(FeatureOutput.DEFAULT)
+            .batching(Batching.DEFAULT)
+            .parallelism(Parallelism.DEFAULT)
+            .limits(InputLimits.DEFAULT)
+            .checkpoint(Checkpoint.DEFAULT)
+            .metrics(MetricsConfig.DEFAULT)
+            .corpus(Corpus.DEFAULT)
+            .report(ReportConfig.DEFAULT)
+            .build();
 
     public JobConfig {
         Objects.requireNonNull(kafka, "kafka");
@@ -76,15 +93,31 @@ public record JobConfig(
      *     at least {@value RecordLimits#MIN_RECORD_BYTES}
      * @param transactionTimeout producer {@code transaction.timeout.ms}; must not exceed the broker's
      *     {@code transaction.max.timeout.ms} (15 min by default) and must exceed the checkpoint interval
-     * @param properties passed unchanged to every Kafka client (security.protocol, sasl.*, ssl.*)
+     * @param properties passed unchanged to every Kafka client (security.protocol, sasl.*, ssl.*); they hold
+     *     passwords and JAAS configurations, so their values never show in {@link #toString}
      */
+    @RecordBuilder
     public record Kafka(
             String bootstrapServers, Topics topics, String groupId, String transactionalIdPrefix, StartingOffsets startingOffsets,
             boolean bounded, boolean createTopics, int topicPartitions, int replicationFactor, Compression compression,
-            int maxRecordBytes, Duration transactionTimeout, Map<String, String> properties) {
+            int maxRecordBytes, Duration transactionTimeout, Map<String, String> properties) implements JobConfigKafkaBuilder.With {
 
-        static final Kafka DEFAULT = new Kafka("localhost:9092", Topics.DEFAULT, "vqrae-tokenizer", "vqrae-tokenizer",
-                StartingOffsets.COMMITTED, false, true, 1, 1, Compression.LZ4, 0, Duration.ofMinutes(15), Map.of());
+        /** The section's defaults. */
+        public static final Kafka DEFAULT = JobConfigKafkaBuilder.builder()
+                .bootstrapServers("localhost:9092")
+                .topics(Topics.DEFAULT)
+                .groupId("vqrae-tokenizer")
+                .transactionalIdPrefix("vqrae-tokenizer")
+                .startingOffsets(StartingOffsets.COMMITTED)
+                .bounded(false)
+                .createTopics(true)
+                .topicPartitions(1)
+                .replicationFactor(1)
+                .compression(Compression.LZ4)
+                .maxRecordBytes(0)
+                .transactionTimeout(Duration.ofMinutes(15))
+                .properties(Map.of())
+                .build();
 
         public Kafka {
             InvalidSettingException.requireNonBlank("bootstrap-servers", bootstrapServers);
@@ -100,25 +133,20 @@ public record JobConfig(
                         "must be 0 (sized from the model) or at least " + RecordLimits.MIN_RECORD_BYTES + ", got " + maxRecordBytes);
             }
             requireIntMillis("transaction-timeout", transactionTimeout);
-            properties = Map.copyOf(InvalidSettingException.requireSet("properties", properties));
-        }
-
-        /** As the record's, with the client properties' values hidden: they hold passwords and JAAS configurations. */
-        @Override
-        public String toString() {
-            Map<String, String> hidden = new TreeMap<>();
-            properties.keySet().forEach(key -> hidden.put(key, "[hidden]"));
-            return "Kafka[bootstrapServers=" + bootstrapServers + ", topics=" + topics + ", groupId=" + groupId
-                    + ", transactionalIdPrefix=" + transactionalIdPrefix + ", startingOffsets=" + startingOffsets + ", bounded=" + bounded
-                    + ", createTopics=" + createTopics + ", topicPartitions=" + topicPartitions + ", replicationFactor=" + replicationFactor
-                    + ", compression=" + compression + ", maxRecordBytes=" + maxRecordBytes + ", transactionTimeout=" + transactionTimeout
-                    + ", properties=" + hidden + "]";
+            properties = HiddenValues.copyOf(InvalidSettingException.requireSet("properties", properties));
         }
     }
 
     /** Topic names. */
-    public record Topics(String input, String tokens, String features, String deadLetter) {
-        static final Topics DEFAULT = new Topics("vqrae.images", "vqrae.tokens", "vqrae.features", "vqrae.dead-letter");
+    @RecordBuilder
+    public record Topics(String input, String tokens, String features, String deadLetter) implements JobConfigTopicsBuilder.With {
+        /** The section's defaults. */
+        public static final Topics DEFAULT = JobConfigTopicsBuilder.builder()
+                .input("vqrae.images")
+                .tokens("vqrae.tokens")
+                .features("vqrae.features")
+                .deadLetter("vqrae.dead-letter")
+                .build();
 
         public Topics {
             InvalidSettingException.requireNonBlank("input", input);
@@ -136,8 +164,10 @@ public record JobConfig(
      *     {@code -p} or the cluster's {@code parallelism.default}), which the cluster has slots for
      * @param tokenizer tokenizer (and encode and sink) parallelism
      */
-    public record Parallelism(int source, int decode, int tokenizer) {
-        static final Parallelism DEFAULT = new Parallelism(1, 0, 1);
+    @RecordBuilder
+    public record Parallelism(int source, int decode, int tokenizer) implements JobConfigParallelismBuilder.With {
+        /** The section's defaults. */
+        public static final Parallelism DEFAULT = JobConfigParallelismBuilder.builder().source(1).decode(0).tokenizer(1).build();
 
         public Parallelism {
             InvalidSettingException.requireBetween("source", source, 1, Short.MAX_VALUE);
@@ -153,7 +183,8 @@ public record JobConfig(
      *     latency at which read_committed consumers see output
      */
     public record Checkpoint(Duration interval) {
-        static final Checkpoint DEFAULT = new Checkpoint(Duration.ofSeconds(10));
+        /** The section's defaults. */
+        public static final Checkpoint DEFAULT = new Checkpoint(Duration.ofSeconds(10));
 
         public Checkpoint {
             requireIntMillis("interval", interval);
@@ -173,8 +204,17 @@ public record JobConfig(
      *     (state grows by about 200 bytes per distinct image, and with WebDataset output by its token record,
      *     about 0.7 KB, too; use RocksDB state for large corpora)
      */
-    public record Corpus(OutputFormat format, int samplesPerShard, long shardBytes, boolean dedup, Duration dedupTtl) {
-        static final Corpus DEFAULT = new Corpus(OutputFormat.WEBDATASET, 10_000, 512L << 20, false, Duration.ZERO);
+    @RecordBuilder
+    public record Corpus(OutputFormat format, int samplesPerShard, long shardBytes, boolean dedup, Duration dedupTtl)
+            implements JobConfigCorpusBuilder.With {
+        /** The section's defaults. */
+        public static final Corpus DEFAULT = JobConfigCorpusBuilder.builder()
+                .format(OutputFormat.WEBDATASET)
+                .samplesPerShard(10_000)
+                .shardBytes(512L << 20)
+                .dedup(false)
+                .dedupTtl(Duration.ZERO)
+                .build();
 
         public Corpus {
             InvalidSettingException.requireSet("format", format);

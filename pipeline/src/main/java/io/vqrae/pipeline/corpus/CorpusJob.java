@@ -76,7 +76,7 @@ public final class CorpusJob {
         SingleOutputStreamOperator<InputImage> unique = withDecodeParallelism(images
                 .map(new DigestFunction()).name("digest").uid("digest").setParallelism(config.parallelism().source())
                 .keyBy(Deduplicate::key)
-                .process(new Deduplicate(config.corpus().dedupTtl())).name("deduplicate").uid("deduplicate"));
+                .process(new Deduplicate(config.corpus().dedupTtl(), plan.metrics())).name("deduplicate").uid("deduplicate"));
         DataStream<EncodedSample> outputs = ImageStages.process(plan, unique);
         CorpusSinks.attachOutputs(outputs, output, config.corpus(), tokenizers);
 

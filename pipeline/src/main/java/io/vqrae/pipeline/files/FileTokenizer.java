@@ -6,6 +6,7 @@ import io.vqrae.models.onnx.EncodedBatch;
 import io.vqrae.models.onnx.TokenizerSession;
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.operators.data.Origin;
+import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.decode.ImagePreparer;
 import io.vqrae.pipeline.config.JobConfig;
 import java.io.IOException;
@@ -28,15 +29,12 @@ import java.util.concurrent.Future;
  * rejected file as soon as it is reached, a tokenized one when its batch is encoded).
  */
 public final class FileTokenizer {
-    /** Reason code for a file that could not be read (the decoder's codes cover everything after that). */
-    public static final String UNREADABLE_FILE = "unreadable_file";
-
     /** Receives each file's outcome, on the calling thread. */
     public interface Listener {
         /** File {@code file} is image {@code index} of {@code batch}, which took {@code encodeNanos}. */
         void tokenized(Path file, ImagePreparer.Prepared prepared, EncodedBatch batch, int index, long encodeNanos);
 
-        void rejected(Path file, String reason, String message);
+        void rejected(Path file, ReasonCode reason, String message);
     }
 
     private final JobConfig config;
@@ -89,7 +87,8 @@ public final class FileTokenizer {
                 } else if (next.outcome() instanceof ImagePreparer.Rejected rejected) {
                     listener.rejected(next.file(), rejected.rejection().reason(), rejected.rejection().message());
                 } else {
-                    listener.rejected(next.file(), UNREADABLE_FILE, next.unreadable());
+                    // A file that cannot be read is this command's own reason; the decoder's codes cover everything after.
+                    listener.rejected(next.file(), ReasonCode.UNREADABLE_FILE, next.unreadable());
                 }
             }
             if (!batch.isEmpty()) {

@@ -78,7 +78,7 @@ public record JobPlan(JobConfig config, ModelManifest manifest, RecordLimits rec
         try {
             return ModelCache.isUri(model.dir()) ? ModelCache.in(model.cacheDir()).fetch(model.dir()) : model.loadManifest();
         } catch (ModelLoadException e) {
-            throw new ConfigException("model.dir", e.getMessage());
+            throw ConfigException.of(e);
         }
     }
 

@@ -2,6 +2,7 @@ package io.vqrae.pipeline.kafka;
 
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.operators.data.Origin;
+import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.schemas.ImageRecord;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -28,7 +29,7 @@ public final class ImageRecordDeserializer implements KafkaRecordDeserialization
         Origin origin = Origin.of(record.topic(), record.partition(), record.offset());
         String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
         if (record.value() == null) {
-            out.collect(InputImage.unreadable(key, new byte[0], origin, "record has no value (tombstone)"));
+            out.collect(InputImage.unreadable(key, new byte[0], origin, ReasonCode.MALFORMED_RECORD, "record has no value (tombstone)"));
             return;
         }
         ImageRecord image;
@@ -39,7 +40,7 @@ public final class ImageRecordDeserializer implements KafkaRecordDeserialization
             // Avro's reader fails on garbage in more ways than AvroRuntimeException (for example an
             // out-of-range index or a negative array size); any of them would otherwise fail the source
             // on every replay of the record.
-            out.collect(InputImage.unreadable(key, record.value(), origin, "not an ImageRecord: " + e));
+            out.collect(InputImage.unreadable(key, record.value(), origin, ReasonCode.MALFORMED_RECORD, "not an ImageRecord: " + e));
             return;
         }
         out.collect(InputImage.of(image.getId(), bytes(image.getImage()), origin));

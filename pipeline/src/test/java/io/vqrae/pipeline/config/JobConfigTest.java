@@ -3,6 +3,7 @@ package io.vqrae.pipeline.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.vqrae.models.config.InvalidSettingException;
 import io.vqrae.models.onnx.FeatureDtype;
 import io.vqrae.models.testing.TestPaths;
 import io.vqrae.models.image.ImageDecoder;
@@ -28,6 +29,21 @@ class JobConfigTest {
 
         assertThat(config.toString()).doesNotContain("s3cret").doesNotContain("tru5t")
                 .contains("sasl.jaas.config=[hidden]").contains("ssl.truststore.password=[hidden]").contains("bootstrapServers=localhost:9092");
+    }
+
+    @Test
+    void sectionsAreBuiltByNameFromTheirDefaults_checkedAndPrintedWithoutSecrets() {
+        JobConfig.Kafka kafka = JobConfig.Kafka.DEFAULT.with(k -> k
+                .bootstrapServers("broker-1:9093").bounded(true).properties(Map.of("ssl.keystore.password", "k3y")));
+
+        assertThat(kafka.groupId()).as("what is not named keeps its default").isEqualTo("vqrae-tokenizer");
+        assertThat(kafka).as("the same section as bound from the same keys").isEqualTo(JobConfig.fromMap(Map.of(
+                "kafka.bootstrap-servers", "broker-1:9093", "kafka.bounded", "true",
+                "kafka.properties.ssl.keystore.password", "k3y")).kafka());
+        assertThat(kafka.toString()).doesNotContain("k3y").contains("properties={ssl.keystore.password=[hidden]}");
+        assertThat(JobConfig.DEFAULTS.withKafka(kafka).toString()).doesNotContain("k3y");
+        assertThatThrownBy(() -> kafka.withTopicPartitions(0))
+                .isInstanceOf(InvalidSettingException.class).hasMessageStartingWith("topic-partitions:");
     }
 
     @Test

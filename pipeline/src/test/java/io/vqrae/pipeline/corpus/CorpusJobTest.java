@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vqrae.models.onnx.EncodedBatch;
 import io.vqrae.models.testing.TestPaths;
 import io.vqrae.operators.data.InputImage;
+import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.decode.ImagePreparer;
 import io.vqrae.operators.encode.TokenIds;
 import io.vqrae.pipeline.cli.VqraeCli;
@@ -295,7 +296,7 @@ class CorpusJobTest {
             }
 
             @Override
-            public void rejected(Path file, String reason, String message) {}
+            public void rejected(Path file, ReasonCode reason, String message) {}
         });
         return tokens;
     }

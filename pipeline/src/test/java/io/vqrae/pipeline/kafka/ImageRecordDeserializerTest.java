@@ -68,7 +68,7 @@ class ImageRecordDeserializerTest {
             }
             assertThat(input.id()).isEqualTo("key");
             assertThat(input.payload()).isEqualTo(value);
-            assertThat(input.unreadableReason()).startsWith("not an ImageRecord");
+            assertThat(input.unreadable().message()).startsWith("not an ImageRecord");
         }
     }
 
@@ -81,7 +81,7 @@ class ImageRecordDeserializerTest {
         InputImage input = deserialize(bomb);
         long allocated = threads.getCurrentThreadAllocatedBytes() - before;
         assertThat(input.readable()).isFalse();
-        assertThat(input.unreadableReason()).startsWith("not an ImageRecord");
+        assertThat(input.unreadable().message()).startsWith("not an ImageRecord");
         assertThat(allocated).as("bytes allocated").isLessThan(1 << 20);
     }
 

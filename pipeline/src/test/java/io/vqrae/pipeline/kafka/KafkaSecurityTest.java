@@ -72,7 +72,8 @@ import picocli.CommandLine;
 class KafkaSecurityTest {
     private static final Path MODEL_DIR = TestPaths.tinyModel();
     private static final int GOOD_IMAGES = 8;
-    private static final JobConfig.Topics TOPICS = new JobConfig.Topics("sec.images", "sec.tokens", "sec.features", "sec.dead-letter");
+    private static final JobConfig.Topics TOPICS = JobConfig.Topics.DEFAULT.with(topics -> topics
+            .input("sec.images").tokens("sec.tokens").features("sec.features").deadLetter("sec.dead-letter"));
     private static final String GROUP = "sec-group";
     private static final String TRANSACTIONAL_ID_PREFIX = "sec-tx";
     private static final String JOB_USER = "vqrae-job";

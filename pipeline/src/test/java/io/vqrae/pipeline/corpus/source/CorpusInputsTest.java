@@ -84,9 +84,9 @@ class CorpusInputsTest {
         assertThat(first.origin().file().metadataJson()).isEqualTo("{\"url\": \"u\"}");
         assertThat(first.origin().file().text()).isEqualTo("a cat");
         assertThat(read.get(1).readable()).isFalse();
-        assertThat(read.get(1).unreadableReason()).contains("has no image member");
+        assertThat(read.get(1).unreadable().message()).contains("has no image member");
         assertThat(read.get(2).readable()).isFalse();
-        assertThat(read.get(2).unreadableReason()).isEqualTo("image of 2048 bytes exceeds limits.max-image-bytes (1024)");
+        assertThat(read.get(2).unreadable().message()).isEqualTo("image of 2048 bytes exceeds limits.max-image-bytes (1024)");
         assertThat(read.get(4).readable()).isTrue();
     }
 

@@ -1,14 +1,15 @@
 package io.vqrae.pipeline.bench;
 
 import io.vqrae.pipeline.cli.CliDefaults;
+import io.vqrae.pipeline.cli.ModelOption;
+import io.vqrae.pipeline.cli.SetOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code vqrae bench}: the performance table of docs/BENCHMARKS.md (see {@link Benchmark}). */
@@ -20,8 +21,8 @@ import picocli.CommandLine.Option;
             "serialization and a soak (docs/BENCHMARKS.md). bin/vqrae bench makes the photos and the null model first."})
 public final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Model directory (default: ${DEFAULT-VALUE}).")
-    Path model = CliDefaults.modelDir();
+    @Mixin
+    ModelOption model = new ModelOption();
 
     @Option(names = "--null-model", paramLabel = "DIR", description = "Null model directory (python -m vqrae.export --null).")
     Path nullModel;
@@ -62,8 +63,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--python", paramLabel = "PATH", defaultValue = "/usr/bin/python3", description = "Python with Pillow (default: ${DEFAULT-VALUE}).")
     String python;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Job config key for every job part, e.g. --set batching.max-size=32 (repeatable).")
-    Map<String, String> jobSettings = new LinkedHashMap<>();
+    /** Job config keys for every job part. */
+    @Mixin
+    SetOption jobSettings = new SetOption();
 
     @Option(names = "--report", paramLabel = "FILE", defaultValue = "out/bench.json", description = "JSON report (default: ${DEFAULT-VALUE}).")
     Path report;
@@ -75,8 +77,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path pythonPath = Path.of(System.getProperty(CliDefaults.HOME_PROPERTY, ".")).resolve("models").resolve("python");
-        Benchmark.run(new Benchmark.Options(model, nullModel, images, parts, seconds, rounds, jobImages,
-                Duration.ofSeconds(soakSeconds), soakRate, corpusRuns, largePhotos, python, pythonPath, jobSettings, report, plot), System.out);
+        Benchmark.run(new Benchmark.Options(model.orDefault(), nullModel, images, parts, seconds, rounds, jobImages,
+                Duration.ofSeconds(soakSeconds), soakRate, corpusRuns, largePhotos, python, pythonPath, jobSettings.overrides(), report, plot), System.out);
         return 0;
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.EncodedBatch;
 import io.vqrae.models.onnx.SessionConfig;
+import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.decode.ImagePreparer;
 import io.vqrae.operators.report.RunReport;
 import io.vqrae.operators.report.Stage;
@@ -302,7 +303,7 @@ public final class Benchmark {
             }
 
             @Override
-            public void rejected(Path file, String reason, String message) {
+            public void rejected(Path file, ReasonCode reason, String message) {
                 throw new IllegalStateException("The bench photo " + file + " was rejected: " + reason + ": " + message);
             }
         });

@@ -2,6 +2,7 @@ package io.vqrae.pipeline.bench;
 
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.EncodedBatch;
+import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.decode.ImagePreparer;
 import io.vqrae.operators.metrics.PipelineMetrics;
 import io.vqrae.pipeline.config.JobConfig;
@@ -19,10 +20,10 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -171,7 +172,7 @@ final class CorpusBench {
             }
 
             @Override
-            public void rejected(Path file, String reason, String message) {
+            public void rejected(Path file, ReasonCode reason, String message) {
                 throw new IllegalStateException("The bench photo " + file + " was rejected: " + reason + ": " + message);
             }
         });

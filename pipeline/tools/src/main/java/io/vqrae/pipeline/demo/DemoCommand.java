@@ -1,11 +1,11 @@
 package io.vqrae.pipeline.demo;
 
-import io.vqrae.pipeline.cli.CliDefaults;
+import io.vqrae.pipeline.cli.ModelOption;
+import io.vqrae.pipeline.cli.SetOption;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code vqrae demo}: the whole pipeline on an embedded broker and a local MiniCluster. */
@@ -22,8 +22,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--images", paramLabel = "DIR", description = "Folder of images to load (default: generated sample scenes plus three broken files).")
     Path images;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Model directory (default: ${DEFAULT-VALUE}).")
-    Path model = CliDefaults.modelDir();
+    @Mixin
+    ModelOption model = new ModelOption();
 
     @Option(names = "--report", paramLabel = "FILE", description = "Also write the summary as JSON here.")
     Path report;
@@ -39,13 +39,12 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--samples", paramLabel = "N", defaultValue = "24", description = "Generated samples when --images is not given (default: ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE",
-            description = "Overrides a job config key, e.g. --set metrics.psnr-every=4 or --set batching.max-size=32 (repeatable).")
-    Map<String, String> overrides = new LinkedHashMap<>();
+    @Mixin
+    SetOption overrides = new SetOption();
 
     @Override
     public Integer call() throws Exception {
-        DemoReport result = DemoRunner.run(new DemoRunner.Options(images, model, preview, codebookPlot, samples, overrides));
+        DemoReport result = DemoRunner.run(new DemoRunner.Options(images, model.orDefault(), preview, codebookPlot, samples, overrides.overrides()));
         System.out.print(result.summary());
         if (report != null) {
             result.writeJson(report);

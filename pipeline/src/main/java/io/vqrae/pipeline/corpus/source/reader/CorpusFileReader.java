@@ -2,6 +2,7 @@ package io.vqrae.pipeline.corpus.source.reader;
 
 import io.vqrae.operators.data.InputImage;
 import io.vqrae.operators.data.Origin;
+import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.data.SourceFile;
 import io.vqrae.pipeline.corpus.source.split.CorpusSplit;
 import io.vqrae.pipeline.corpus.format.webdataset.TarSamples;
@@ -159,7 +160,7 @@ public final class CorpusFileReader implements Closeable {
     }
 
     private InputImage tooLarge(String id, long length, SourceFile source) {
-        return InputImage.unreadable(id, new byte[0], Origin.of(source),
+        return InputImage.unreadable(id, new byte[0], Origin.of(source), ReasonCode.MALFORMED_RECORD,
                 "image of " + length + " bytes exceeds limits.max-image-bytes (" + maxImageBytes + ")");
     }
 
@@ -188,7 +189,7 @@ public final class CorpusFileReader implements Closeable {
         String key = sample.key();
         if (images.isEmpty()) {
             SourceFile source = new SourceFile(file.toString(), first.name(), json, text);
-            ready.add(InputImage.unreadable(key, new byte[0], Origin.of(source),
+            ready.add(InputImage.unreadable(key, new byte[0], Origin.of(source), ReasonCode.MALFORMED_RECORD,
                     "sample " + key + " of shard " + file + " has no image member (members: "
                             + members.stream().map(Member::name).toList() + ")"));
         } else {
