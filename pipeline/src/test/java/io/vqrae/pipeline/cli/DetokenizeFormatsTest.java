@@ -14,6 +14,7 @@ import io.vqrae.pipeline.embedded.EmbeddedKafka;
 import io.vqrae.pipeline.kafka.KafkaClients;
 import io.vqrae.schemas.TokenRecord;
 import java.awt.image.BufferedImage;
+import java.io.File;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.admin.Admin;
@@ -102,6 +104,22 @@ class DetokenizeFormatsTest {
             assertThat(VqraeCli.commandLine().execute("detokenize", "--model", MODEL_DIR, "--output", fromTopic.toString(),
                     "--bootstrap-servers", kafka.bootstrapServers(), "--topic", "no.such.topic")).as("a topic that does not exist").isEqualTo(2);
         }
+
+        // The job jar holds no Hadoop: read Parquet in a JVM whose classpath lacks Hadoop's client jars, which this
+        // test's classpath has (parquet-avro's own reader class cannot even be loaded without them).
+        Path withoutHadoop = temp.resolve("png/without-hadoop");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        Files.readAllLines(TestPaths.root().resolve("deploy/flink-jvm-options")).stream()
+                .filter(line -> !line.isBlank() && !line.startsWith("#")).forEach(command::add);
+        String classpath = Stream.of(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(entry -> !Path.of(entry).getFileName().toString().startsWith("hadoop-"))
+                .collect(Collectors.joining(File.pathSeparator));
+        command.addAll(List.of("-cp", classpath, VqraeCli.class.getName(), "detokenize", "--model", MODEL_DIR,
+                "--output", withoutHadoop.toString(), outputs.get("parquet folder").toString()));
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(temp.resolve("child.log").toFile()).start();
+        assertThat(child.waitFor()).as(Files.readString(temp.resolve("child.log"))).isZero();
+        assertThat(Files.readString(temp.resolve("child.log"))).doesNotContain("org/apache/hadoop");
+        assertPngs("parquet folder, no Hadoop", withoutHadoop, expected);
 
         Path reconstructed = temp.resolve("png/reconstruct");
         assertThat(VqraeCli.commandLine().execute("reconstruct", "--model", MODEL_DIR, "--output", reconstructed.toString(),
