@@ -6,17 +6,19 @@
 * ``WebDatasetShards`` / ``AvroFiles``: the outputs of ``bin/vqrae tokenize-corpus``;
   ``read_dead_letters`` and ``read_manifest`` for the rest of such a directory.
 
-Every dataset yields the same sample dicts (``conversions.SAMPLE_KEYS``).
+Every dataset yields the same sample dicts (``conversions.SAMPLE_KEYS``); ``collate`` batches them for a
+torch ``DataLoader`` (``collate_fn=collate``), which PyTorch's default collate cannot (``None``s, datetimes).
 """
 
 from ._common import MixedCodebooksError
+from .conversions import collate
 from .files import AvroFiles, IncompleteRunError, WebDatasetShards, read_dead_letters, read_manifest, webdataset_key
 from .kafka import KafkaTokenDataset
 from .single_object import SchemaMismatchError, decode, encode, encode_image_record, fingerprints
 
 __all__ = [
     "AvroFiles", "IncompleteRunError", "KafkaTokenDataset", "MixedCodebooksError", "SchemaMismatchError",
-    "WebDatasetShards", "decode", "encode", "encode_image_record", "fingerprints", "read_dead_letters",
+    "WebDatasetShards", "collate", "decode", "encode", "encode_image_record", "fingerprints", "read_dead_letters",
     "read_manifest", "webdataset_key",
 ]
 __version__ = "0.1.0"

@@ -6,13 +6,14 @@ byte layouts, so the Kafka, WebDataset and Avro-file readers agree.
 
 Every dataset yields the same keys (``SAMPLE_KEYS``), ``None`` where a source
 has no value, so samples from different outputs are interchangeable. Values can
-be ``None``, so use ``batch_size=None`` or a ``collate_fn`` of your own.
+be ``None`` and ``processed_at`` is a ``datetime``, which PyTorch's default
+collate refuses: batch them with ``DataLoader(ds, batch_size=8, collate_fn=collate)``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Mapping, Optional, Sequence
+from typing import List, Mapping, Optional, Sequence
 
 import numpy as np
 import torch
@@ -138,3 +139,44 @@ def sample_from_records(token: Mapping[str, object], feature: Optional[Mapping[s
         if key not in _TOKEN_FIELDS:
             sample[key] = value
     return sample
+
+
+# Numbers batched into a tensor when no sample lacks them (a list otherwise, with its Nones).
+_NUMBER_KEYS = {"codebook_size": torch.int64, "mean_quant_error": torch.float32,
+                "source_partition": torch.int64, "source_offset": torch.int64}
+
+
+def collate(samples: Sequence[Mapping[str, object]]) -> dict:
+    """Batches the sample dicts of any dataset here, as ``DataLoader(ds, batch_size=N, collate_fn=collate)``.
+
+    PyTorch's default collate fails on the samples' ``None``s and on ``processed_at`` (a ``datetime``); this
+    one keeps every key: ``token_ids`` as a LongTensor ``[N, h*w]`` and ``features`` as one tensor
+    ``[N, ...]`` when every sample has one of the same shape and dtype (else a list, ``None`` where a sample
+    has none), ``grid`` as a LongTensor ``[N, 2]``, ``codebook_size``, ``mean_quant_error``,
+    ``source_partition`` and ``source_offset`` as tensors when no sample lacks them, and every other key
+    (ids, hashes, ``processed_at``, ``metadata``, ``text``...) as a list in batch order.
+    """
+    if not samples:
+        raise ValueError("collate needs at least one sample")
+    keys: List[str] = list(samples[0].keys())
+    batch = {}
+    for key in keys:
+        values = [sample.get(key) for sample in samples]
+        if key in ("token_ids", "features"):
+            batch[key] = _stacked(values)
+        elif key == "grid" and all(v is not None for v in values):
+            batch[key] = torch.tensor([list(v) for v in values], dtype=torch.int64)
+        elif key in _NUMBER_KEYS and all(v is not None for v in values):
+            batch[key] = torch.tensor(values, dtype=_NUMBER_KEYS[key])
+        else:
+            batch[key] = values
+    return batch
+
+
+def _stacked(values: List[object]):
+    """One tensor when every value is a tensor of the same shape and dtype, else the list as it is."""
+    first = values[0]
+    if isinstance(first, torch.Tensor) and all(
+            isinstance(v, torch.Tensor) and v.shape == first.shape and v.dtype == first.dtype for v in values):
+        return torch.stack(values)
+    return values

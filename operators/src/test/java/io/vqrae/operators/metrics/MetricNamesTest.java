@@ -16,11 +16,11 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * The one metric system: every series our code serves is in this JVM's registry, and README.md's table of
+ * The one metric system: every series our code serves is in this JVM's registry, and docs/metrics.md's table of
  * metrics names exactly those, so a series is neither served undocumented nor documented and gone.
  */
 class MetricNamesTest {
-    private static final Path README = TestPaths.root().resolve("README.md");
+    private static final Path TABLE = TestPaths.root().resolve("docs/metrics.md");
     /** The first cell of a row of the table of metrics: one or more backquoted names. */
     private static final Pattern ROW = Pattern.compile("^\\| (`vqrae_[^|]+) \\|", Pattern.MULTILINE);
     private static final Pattern NAME = Pattern.compile("`(vqrae_[a-z_]+)`");
@@ -31,14 +31,14 @@ class MetricNamesTest {
                 .map(MetricNamesTest::exposedName)
                 .collect(Collectors.toCollection(TreeSet::new));
         Set<String> documented = new TreeSet<>();
-        Matcher row = ROW.matcher(Files.readString(README));
+        Matcher row = ROW.matcher(Files.readString(TABLE));
         while (row.find()) {
             Matcher name = NAME.matcher(row.group(1));
             while (name.find()) {
                 documented.add(name.group(1));
             }
         }
-        assertThat(documented).as("README.md's table of metrics").isEqualTo(served);
+        assertThat(documented).as("docs/metrics.md's table of metrics").isEqualTo(served);
     }
 
     /** The name a scrape shows: a counter's with {@code _total}. */

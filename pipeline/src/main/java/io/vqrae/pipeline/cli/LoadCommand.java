@@ -26,9 +26,9 @@ import picocli.CommandLine.Option;
         name = "load",
         mixinStandardHelpOptions = true,
         description = {
-            "Writes image files and WebDataset .tar shards into the input topic as ImageRecords (id = shard key or",
-            "path below the folder; the sidecar JSON/text as metadata json/txt), creating the topic with a",
-            "max.message.bytes that fits limits.max-image-bytes."
+            "Writes image files and WebDataset .tar shards into the job's input topic as ImageRecords.",
+            "An image's id is its shard key or its path below the folder named; its sidecar JSON and text become metadata json"
+                + " and txt. The topic is created with a max.message.bytes that fits limits.max-image-bytes."
         })
 final class LoadCommand implements Callable<Integer> {
     /** ImageRecord metadata keys of an input's JSON and text sidecars. */
@@ -41,7 +41,8 @@ final class LoadCommand implements Callable<Integer> {
     @Mixin
     CorpusInputOptions inputs = new CorpusInputOptions();
 
-    @Option(names = "--topic", paramLabel = "TOPIC", description = "Input topic (kafka.topics.input; default: vqrae.images).")
+    @Option(names = {"--input-topic", "--topic"}, paramLabel = "TOPIC",
+            description = "Overrides kafka.topics.input (default: vqrae.images), as in run; --topic is its old name, still accepted.")
     String topic;
 
     @Option(names = "--bootstrap-servers", paramLabel = "HOSTS", description = "Overrides kafka.bootstrap-servers.")
@@ -66,8 +67,8 @@ final class LoadCommand implements Callable<Integer> {
         if (bootstrapServers != null) {
             options.put("kafka.bootstrap-servers", bootstrapServers);
         }
-        JobConfig jobConfig = config.load(options);
         CorpusInputs corpus = inputs.resolve();
+        JobConfig jobConfig = config.load(options);
         List<CorpusSplit> files = corpus.splits();
         TopicProvisioner.provisionInput(jobConfig.kafka(), RecordLimits.inputRecordBytes(jobConfig.limits()));
 
@@ -98,6 +99,9 @@ final class LoadCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - start) / 1e9;
         err.printf(Locale.ROOT, "load: %d images from %d files written to %s in %.1f s (%.1f images/s), %d skipped%n",
                 acknowledged.get(), files.size(), jobConfig.kafka().topics().input(), seconds, acknowledged.get() / seconds, skipped.get());
+        if (acknowledged.get() == 0) {
+            throw new NoUsableInputException(skipped.get(), "above");
+        }
         return 0;
     }
 

@@ -29,6 +29,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--input-topic", paramLabel = "TOPIC", description = "Overrides kafka.topics.input.")
     String inputTopic;
 
+    @Mixin
+    EncoderOptions encoder = new EncoderOptions();
+
     @Option(names = "--job-name", defaultValue = "vqrae-tokenize", description = "Flink job name (default: ${DEFAULT-VALUE}).")
     String jobName;
 
@@ -41,6 +44,7 @@ final class RunCommand implements Callable<Integer> {
         if (inputTopic != null) {
             options.put("kafka.topics.input", inputTopic);
         }
+        encoder.putInto(options);
         TokenizeJob job = new TokenizeJob(JobPlan.resolve(config.load(options), jobName));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         job.attach(env);

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vqrae.models.manifest.ModelLoadException;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.EncodedBatch;
-import io.vqrae.models.onnx.ExecutionProvider;
 import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.decode.ImagePreparer;
 import io.vqrae.pipeline.config.JobConfig;
@@ -15,15 +14,12 @@ import io.vqrae.pipeline.progress.Progress;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
@@ -37,16 +33,18 @@ import picocli.CommandLine.Spec;
  * line per file on stdout, a summary on stderr. It reads the job's configuration (defaults, {@code --config},
  * {@code --set}) and decodes through the job's own {@link ImagePreparer}, so it accepts, rejects and
  * tokenizes exactly as the job does. Files are read and decoded ahead on {@code --decode-threads} threads while
- * the encoder runs ({@link FileTokenizer}). A file that cannot be read or decoded gets a line with its reason
- * code; the exit code is 0 when every file was handled either way.
+ * the encoder runs ({@link FileTokenizer}); the lines come in input order. A file that cannot be read or decoded
+ * gets a line with its reason code; the exit code is 0 when a file was tokenized, 1 when none could be
+ * (docs/cli.md).
  */
 @Command(
         name = "tokenize",
         mixinStandardHelpOptions = true,
         description = {"Tokenizes image files without Kafka or Flink, one JSON line per file.",
-            "Folders are searched recursively. Each line is {\"file\", \"source_size\", \"grid\", \"token_ids\",",
-            "\"mean_quant_error\", \"timing_ms\"} or {\"file\", \"error\": {\"reason\", \"message\"}}.",
-            "Limits, batch size and model settings are the job's (docs/pipeline.md)."})
+            "Folders are searched recursively. Each line is {\"file\", \"source_size\", \"grid\", \"token_ids\","
+                + " \"mean_quant_error\", \"timing_ms\"} or {\"file\", \"error\": {\"reason\", \"message\"}}, in input order"
+                + " (files are decoded ahead in parallel all the same). Limits, batch size and model settings are the job's"
+                + " (docs/pipeline.md)."})
 public final class TokenizeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -57,20 +55,14 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Mixin
     ModelOption model = new ModelOption();
 
-    @Option(names = "--batch-size", paramLabel = "N", description = "Images per ONNX Runtime run (batching.max-size; default: the job's, 16).")
-    Integer batchSize;
-
-    @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime intra-op threads, 0 = one per core (model.intra-op-threads).")
-    Integer threads;
-
-    @Option(names = "--provider", paramLabel = "cpu|cuda", description = "Execution provider (model.provider; default: cpu).")
-    ExecutionProvider provider;
+    @Mixin
+    EncoderOptions encoder = new EncoderOptions();
 
     @Option(names = "--decode-threads", paramLabel = "N",
             description = "Threads that read and decode files while the encoder runs (default: one per core).")
     Integer decodeThreads;
 
-    @Parameters(arity = "1..*", paramLabel = "FILE", description = "Image files or folders.")
+    @Parameters(arity = "1..*", paramLabel = "PATH", description = "Image files or folders.")
     List<Path> inputs;
 
     private final PrintStream out;
@@ -88,8 +80,8 @@ public final class TokenizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, ModelLoadException {
+        List<Path> files = InputPaths.files(spec, inputs).stream().map(InputPaths.Input::path).toList();
         JobConfig jobConfig = jobConfig();
-        List<Path> files = expand(inputs);
         ModelManifest manifest = JobPlan.loadModel(jobConfig);
         int threads = decodeThreads != null ? decodeThreads : Runtime.getRuntime().availableProcessors();
         if (threads < 1) {
@@ -115,21 +107,16 @@ public final class TokenizeCommand implements Callable<Integer> {
         }
         summary.print(err, manifest, (System.nanoTime() - start) / 1e9);
         out.flush();
+        if (summary.tokenized == 0) {
+            throw new NoUsableInputException(summary.rejectedCount(), "above");
+        }
         return 0;
     }
 
     /** The job's configuration with this command's options applied as the keys they stand for. */
     private JobConfig jobConfig() {
         Map<String, String> options = new LinkedHashMap<>();
-        if (batchSize != null) {
-            options.put("batching.max-size", batchSize.toString());
-        }
-        if (threads != null) {
-            options.put("model.intra-op-threads", threads.toString());
-        }
-        if (provider != null) {
-            options.put("model.provider", provider.name());
-        }
+        encoder.putInto(options);
         return config.load(options, model);
     }
 
@@ -168,24 +155,6 @@ public final class TokenizeCommand implements Callable<Integer> {
 
     private static double round(double ms) {
         return Math.round(ms * 100) / 100.0;
-    }
-
-    /** Files as given, folders replaced by their regular, non-hidden files in path order. */
-    static List<Path> expand(List<Path> inputs) throws IOException {
-        List<Path> files = new ArrayList<>();
-        for (Path input : inputs) {
-            if (Files.isDirectory(input)) {
-                try (Stream<Path> walk = Files.walk(input)) {
-                    walk.filter(Files::isRegularFile)
-                            .filter(file -> !file.getFileName().toString().startsWith("."))
-                            .sorted()
-                            .forEach(files::add);
-                }
-            } else {
-                files.add(input);
-            }
-        }
-        return files;
     }
 
     /** Counts so far; read by the progress thread, written by the command's. */

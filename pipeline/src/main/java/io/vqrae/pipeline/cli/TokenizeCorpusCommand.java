@@ -10,6 +10,7 @@ import io.vqrae.pipeline.corpus.CorpusJob;
 import io.vqrae.pipeline.corpus.CorpusManifest;
 import io.vqrae.pipeline.corpus.CorpusRun;
 import io.vqrae.pipeline.corpus.format.CorpusFormats;
+import io.vqrae.pipeline.corpus.format.OutputFolders;
 import io.vqrae.pipeline.corpus.sink.internal.OutputCounter;
 import io.vqrae.pipeline.corpus.source.CorpusCount;
 import io.vqrae.pipeline.corpus.source.CorpusInputs;
@@ -48,10 +49,10 @@ import picocli.CommandLine.Model.CommandSpec;
         name = "tokenize-corpus",
         mixinStandardHelpOptions = true,
         description = {
-            "Tokenizes image files and WebDataset .tar shards into files, as a bounded Flink job (a local MiniCluster,",
-            "or the cluster under `flink run`): WebDataset shards, Avro or Parquet, exactly once, with dead letters",
-            "and DIR/_SUCCESS.json when the run completes (docs/corpora.md). Resumable: run the same command again",
-            "after a stop, a crash or Ctrl-C (which stops with a savepoint) and it continues where the run was."
+            "Tokenizes image files and WebDataset .tar shards into WebDataset shards, Avro or Parquet files.",
+            "A bounded Flink job (a local MiniCluster, or the cluster under `flink run`) writes them exactly once, with dead"
+                + " letters and DIR/_SUCCESS.json when the run completes (docs/corpora.md). Resumable: run the same command again"
+                + " after a stop, a crash or Ctrl-C (which stops with a savepoint) and it continues where the run was."
         })
 final class TokenizeCorpusCommand implements Callable<Integer> {
     @Spec
@@ -82,6 +83,9 @@ final class TokenizeCorpusCommand implements Callable<Integer> {
     @Mixin
     ModelOption model = new ModelOption();
 
+    @Mixin
+    EncoderOptions encoder = new EncoderOptions();
+
     @Option(names = "--job-name", defaultValue = "vqrae-tokenize-corpus", description = "Flink job name (default: ${DEFAULT-VALUE}).")
     String jobName;
 
@@ -107,9 +111,10 @@ final class TokenizeCorpusCommand implements Callable<Integer> {
         if (dedup != null) {
             options.put("corpus.dedup", dedup.toString());
         }
+        encoder.putInto(options);
+        CorpusInputs corpus = inputs.resolve();
         JobConfig jobConfig = config.load(options, model);
         JobPlan plan = JobPlan.forFiles(jobConfig, jobName);
-        CorpusInputs corpus = inputs.resolve();
         CorpusRun run = CorpusRun.of(output, stateDir);
         CorpusRun.Identity identity = CorpusRun.Identity.of(corpus, plan.manifest(), jobConfig);
 
@@ -194,6 +199,9 @@ final class TokenizeCorpusCommand implements Callable<Integer> {
                 new Path(output, CorpusManifest.FILE_NAME));
         if (manifest.report() != null) {
             err.print(manifest.report().summary());
+        }
+        if (counts.tokens() == 0) {
+            throw new NoUsableInputException(counts.inputs(), "in " + new Path(output, OutputFolders.DEAD_LETTERS));
         }
         return 0;
     }

@@ -20,7 +20,8 @@ import picocli.CommandLine.ScopeType;
  * {@code run} on a cluster). Each subcommand is its own class.
  *
  * <p>Errors reach a person as one line, {@code vqrae: <what>}: a usage or configuration error (naming the
- * key) exits 2, anything else 1. The Java stack trace is printed only with {@code --verbose}.
+ * key, or the input path: {@link InputPaths}) exits 2, anything else 1, a run none of whose inputs could be used
+ * too ({@link NoUsableInputException}). The Java stack trace is printed only with {@code --verbose}.
  */
 @Command(
         name = "vqrae",
@@ -80,7 +81,9 @@ public final class VqraeCli {
         cli.setParameterExceptionHandler((e, args) -> {
             PrintWriter err = e.getCommandLine().getErr();
             err.println("vqrae: " + e.getMessage());
-            err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
+            if (!(e instanceof InputPaths.BadInputException)) {
+                err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
+            }
             return USAGE_ERROR;
         });
         cli.setExecutionExceptionHandler((thrown, commandLine, parsed) -> {
@@ -90,7 +93,8 @@ public final class VqraeCli {
             err.println("vqrae: " + describe(e));
             if (root.verbose) {
                 e.printStackTrace(err);
-            } else if (!(e instanceof ConfigException || e instanceof InvalidSettingException || e instanceof KafkaAccessException)) {
+            } else if (!(e instanceof ConfigException || e instanceof InvalidSettingException || e instanceof KafkaAccessException
+                    || e instanceof NoUsableInputException)) {
                 err.println("(run with --verbose for the stack trace)");
             }
             err.flush();
@@ -102,7 +106,7 @@ public final class VqraeCli {
     /** One line for a person: our own messages as they are, anything else with its type and root cause. */
     private static String describe(Exception e) {
         if (e instanceof ConfigException || e instanceof InvalidSettingException || e instanceof KafkaUnreachableException
-                || e instanceof KafkaAccessException) {
+                || e instanceof KafkaAccessException || e instanceof NoUsableInputException) {
             return e.getMessage();
         }
         Throwable root = e;

@@ -73,7 +73,10 @@ final class ConfigBinding {
             }
             return root;
         } catch (JsonProcessingException e) {
-            throw new ConfigException("(file)", file + " is not valid YAML: " + e.getOriginalMessage());
+            // One line, as every error a person sees: the parser's message runs over several, with a snippet.
+            String problem = e.getOriginalMessage().lines().findFirst().orElse("");
+            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+            throw new ConfigException("(file)", file + " is not valid YAML" + where + ": " + problem);
         } catch (IOException e) {
             throw new ConfigException("(file)", "cannot read " + file + " (" + e + ")");
         }

@@ -19,8 +19,8 @@ import org.apache.flink.core.fs.Path;
 
 /**
  * Reads the output folder of {@code bin/vqrae tokenize-corpus} on the JVM, from any Flink filesystem: its
- * samples as its format reads them ({@link CorpusFormat}; WebDataset and Avro on the JVM, Parquet with Spark,
- * DuckDB or {@code datasets}), its dead letters and its manifest. Like the Python reader, it refuses a folder without {@code _SUCCESS.json}
+ * samples as its format reads them ({@link CorpusFormat}: WebDataset, Avro or Parquet), its dead letters and its
+ * manifest. Like the Python reader, it refuses a folder without {@code _SUCCESS.json}
  * (a run not completed) and samples of two codebooks unless told otherwise, because token ids of different
  * codebooks mean different things.
  */
@@ -66,7 +66,7 @@ public final class CorpusReader {
      * Every sample, tokenized ones and duplicates, in file order, as the folder's format reads them
      * ({@link CorpusFormat#read}; Avro's features joined in memory, by id).
      *
-     * @throws IOException if a file cannot be read, or the format has no JVM reader
+     * @throws IOException if a file cannot be read
      */
     public void forEach(Consumer<CorpusSample> action) throws IOException {
         format().read(root, codebookGuard(action));

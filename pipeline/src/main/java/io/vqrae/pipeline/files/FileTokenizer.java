@@ -26,7 +26,8 @@ import java.util.concurrent.Future;
  * Tokenizes image files without Kafka or Flink, with the job's decoder, limits, batching and model settings:
  * what {@code vqrae tokenize} runs. Files are read and decoded ahead on a pool of threads while the calling
  * thread runs the encoder, so decoding and inference overlap; results are reported in input order (a
- * rejected file as soon as it is reached, a tokenized one when its batch is encoded).
+ * tokenized file when its batch is encoded, a rejected one right after the files before it), so the order
+ * costs no parallelism: a rejection waits at most for the batch being filled.
  */
 public final class FileTokenizer {
     /** Receives each file's outcome, on the calling thread. */
@@ -71,6 +72,7 @@ public final class FileTokenizer {
             int ahead = 2 * batchLimit + decodeThreads;
             List<ImagePreparer.Prepared> batch = new ArrayList<>(batchLimit);
             List<Path> batchFiles = new ArrayList<>(batchLimit);
+            List<Held> held = new ArrayList<>();
             int submitted = 0;
             while (submitted < files.size() || !window.isEmpty()) {
                 while (submitted < files.size() && window.size() < ahead) {
@@ -82,22 +84,38 @@ public final class FileTokenizer {
                     batch.add(prepared);
                     batchFiles.add(next.file());
                     if (batch.size() == batchLimit) {
-                        encode(session, batch, batchFiles, listener);
+                        encode(session, batch, batchFiles, held, listener);
                     }
                 } else if (next.outcome() instanceof ImagePreparer.Rejected rejected) {
-                    listener.rejected(next.file(), rejected.rejection().reason(), rejected.rejection().message());
+                    reject(new Held(batch.size(), next.file(), rejected.rejection().reason(), rejected.rejection().message()), held, listener);
                 } else {
                     // A file that cannot be read is this command's own reason; the decoder's codes cover everything after.
-                    listener.rejected(next.file(), ReasonCode.UNREADABLE_FILE, next.unreadable());
+                    reject(new Held(batch.size(), next.file(), ReasonCode.UNREADABLE_FILE, next.unreadable()), held, listener);
                 }
             }
             if (!batch.isEmpty()) {
-                encode(session, batch, batchFiles, listener);
+                encode(session, batch, batchFiles, held, listener);
             }
         } catch (ExecutionException e) {
             throw new IllegalStateException("Preparing an image failed: " + e.getCause(), e.getCause());
         } finally {
             decoders.shutdownNow();
+        }
+    }
+
+    /**
+     * A rejected file held back until the files before it in the batch are reported.
+     *
+     * @param before how many files of the batch came before it
+     */
+    private record Held(int before, Path file, ReasonCode reason, String message) {}
+
+    /** Reports a rejection now when no file before it waits in the batch, else once the batch is encoded. */
+    private static void reject(Held rejection, List<Held> held, Listener listener) {
+        if (rejection.before() == 0) {
+            listener.rejected(rejection.file(), rejection.reason(), rejection.message());
+        } else {
+            held.add(rejection);
         }
     }
 
@@ -114,15 +132,21 @@ public final class FileTokenizer {
         return new Read(file, preparer.prepare(InputImage.of(file.toString(), bytes, Origin.NONE)), null);
     }
 
-    private static void encode(TokenizerSession session, List<ImagePreparer.Prepared> batch, List<Path> files,
+    /** Encodes the batch and reports its files, and the rejections held between them, in input order. */
+    private static void encode(TokenizerSession session, List<ImagePreparer.Prepared> batch, List<Path> files, List<Held> held,
             Listener listener) {
         long start = System.nanoTime();
         EncodedBatch encoded = session.encode(batch.stream().map(p -> p.image().chw()).toList());
         long encodeNanos = System.nanoTime() - start;
+        int next = 0;
         for (int i = 0; i < batch.size(); i++) {
             listener.tokenized(files.get(i), batch.get(i), encoded, i, encodeNanos);
+            for (; next < held.size() && held.get(next).before() == i + 1; next++) {
+                listener.rejected(held.get(next).file(), held.get(next).reason(), held.get(next).message());
+            }
         }
         batch.clear();
         files.clear();
+        held.clear();
     }
 }

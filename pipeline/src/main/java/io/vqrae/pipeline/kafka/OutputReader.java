@@ -11,9 +11,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Consumer;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -40,32 +42,53 @@ public final class OutputReader {
 
     /** Every committed record of {@code topic} up to its last stable offset at call time. */
     public static <T> List<T> read(JobConfig.Kafka kafka, String topic, BinaryMessageDecoder<T> decoder, Duration timeout) {
+        List<T> out = new ArrayList<>();
+        forEach(kafka, topic, decoder, timeout, out::add);
+        return out;
+    }
+
+    /**
+     * Hands each committed record of {@code topic} up to its last stable offset at call time to {@code action},
+     * as it is read; fails when {@code timeout} passes without a record while the end is not reached.
+     *
+     * @throws IllegalArgumentException if the topic does not exist (reading never creates it)
+     */
+    public static <T> void forEach(JobConfig.Kafka kafka, String topic, BinaryMessageDecoder<T> decoder, Duration timeout, Consumer<T> action) {
         Properties props = KafkaClients.properties(kafka);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
         try (KafkaConsumer<byte[], byte[]> consumer =
                 new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, timeout).stream()
                     .map(p -> new TopicPartition(topic, p.partition()))
                     .toList();
+            if (partitions.isEmpty()) {
+                throw new IllegalArgumentException("Topic " + topic + " does not exist");
+            }
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
-            List<T> out = new ArrayList<>();
             long deadline = System.nanoTime() + timeout.toNanos();
             while (!reachedEnd(consumer, end)) {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("Timed out reading " + topic + " up to " + end);
                 }
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
+                for (ConsumerRecord<byte[], byte[]> record : records) {
+                    T decoded;
                     try {
-                        out.add(decoder.decode(record.value()));
+                        decoded = decoder.decode(record.value());
                     } catch (IOException e) {
                         throw new UncheckedIOException("Bad record at " + record.topic() + "-" + record.partition() + "@" + record.offset(), e);
                     }
+                    action.accept(decoded);
+                }
+                if (!records.isEmpty()) {
+                    // The timeout bounds a wait without progress: a slow action must not fail a long read.
+                    deadline = System.nanoTime() + timeout.toNanos();
                 }
             }
-            return out;
         }
     }
 

@@ -49,8 +49,9 @@ class CliErrorsTest {
     }
 
     @Test
-    void aMissingModelIsAConfigurationErrorOfModelDir() {
-        Run run = run("tokenize", "--model", temp.resolve("nowhere").toString(), temp.toString());
+    void aMissingModelIsAConfigurationErrorOfModelDir() throws Exception {
+        Path photo = Files.copy(TestPaths.testImage("flower.png.im_q85_420.jpg"), temp.resolve("flower.jpg"));
+        Run run = run("tokenize", "--model", temp.resolve("nowhere").toString(), photo.toString());
         assertThat(run.exitCode()).isEqualTo(2);
         assertThat(run.err()).startsWith("vqrae: model.dir: No model manifest at").doesNotContain("\tat ");
     }

@@ -52,10 +52,15 @@ class TokenizeCommandTest {
 
         assertThat(exit).isZero();
         Map<String, JsonNode> lines = new TreeMap<>();
+        List<String> order = new ArrayList<>();
         for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
             JsonNode node = json.readTree(line);
             lines.put(Path.of(node.get("file").asText()).getFileName().toString(), node);
+            order.add(Path.of(node.get("file").asText()).getFileName().toString());
         }
+        // Input order (the folder's, by path), though page.html is rejected while flower's batch still fills.
+        assertThat(order).containsExactly("cvo9xd_keong_macan_srgb8.png", "derived_exif_orientation6.jpg",
+                "flower.png.im_q85_420.jpg", "page.html", "truncated.jpg");
         assertThat(lines).containsOnlyKeys("cvo9xd_keong_macan_srgb8.png", "flower.png.im_q85_420.jpg",
                 "derived_exif_orientation6.jpg", "page.html", "truncated.jpg");
         assertThat(lines.get("page.html").at("/error/reason").asText()).isEqualTo("unsupported_format");

@@ -34,7 +34,7 @@ public interface CorpusFormat {
     /**
      * Every sample of an output folder written in this format, tokenized ones and duplicates, in file order.
      *
-     * @throws IOException if a file cannot be read, or this format has no reader on the JVM
+     * @throws IOException if a file cannot be read
      */
     void read(Path output, Consumer<CorpusSample> action) throws IOException;
 }

@@ -83,12 +83,21 @@ public final class CorpusInputs implements Serializable {
 
     /** Whether a file found in an input folder is an input (see the class comment). */
     public static boolean isInput(Path file) {
-        String name = file.getName();
-        if (name.startsWith(".") || name.startsWith("_")) {
+        return isInputName(file.getName());
+    }
+
+    /** Whether a file of this name found in an input folder is an input (see the class comment). */
+    public static boolean isInputName(String name) {
+        if (!isInputFolderName(name)) {
             return false;
         }
         int dot = name.lastIndexOf('.');
         return dot < 0 || !CorpusFileReader.METADATA_EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
+    }
+
+    /** Whether a folder of this name found in an input folder is searched for inputs: hidden and {@code _} ones are not. */
+    public static boolean isInputFolderName(String name) {
+        return !name.startsWith(".") && !name.startsWith("_");
     }
 
     /** The bounded Flink source over these inputs: one split per file. */
@@ -131,7 +140,7 @@ public final class CorpusInputs implements Serializable {
         for (FileStatus child : children) {
             String name = child.getPath().getName();
             if (child.isDir()) {
-                if (!name.startsWith(".") && !name.startsWith("_")) {
+                if (isInputFolderName(name)) {
                     collect(fs, child.getPath(), splits);
                 }
             } else if (isInput(child.getPath())) {

@@ -1,25 +1,32 @@
 package io.vqrae.pipeline.bench;
 
 import io.vqrae.pipeline.cli.CliDefaults;
+import io.vqrae.pipeline.cli.InputPaths;
 import io.vqrae.pipeline.cli.ModelOption;
 import io.vqrae.pipeline.cli.SetOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code vqrae bench}: the performance table of docs/BENCHMARKS.md (see {@link Benchmark}). */
 @Command(
         name = "bench",
         mixinStandardHelpOptions = true,
-        description = {"Measures where the time goes, printed as one table: engine limit, decode limit against Pillow,",
-            "pipeline ceiling (null model), the job's steady state against the ideal pipelined rate, batch-1 baseline,",
-            "serialization and a soak (docs/BENCHMARKS.md). bin/vqrae bench makes the photos and the null model first."})
+        description = {"Measures where the time goes and prints it as one table (docs/BENCHMARKS.md).",
+            "The parts: engine limit, decode limit against Pillow, pipeline ceiling (null model), the job's steady state"
+                + " against the ideal pipelined rate, batch-1 baseline, serialization and a soak. bin/vqrae bench makes the"
+                + " photos and the null model first, unless given (and never for --help)."})
 public final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
 
     @Mixin
     ModelOption model = new ModelOption();
@@ -76,6 +83,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        InputPaths.files(spec, List.of(images)); // the inputs' rule of every command, before any measurement
         Path pythonPath = Path.of(System.getProperty(CliDefaults.HOME_PROPERTY, ".")).resolve("models").resolve("python");
         Benchmark.run(new Benchmark.Options(model.orDefault(), nullModel, images, parts, seconds, rounds, jobImages,
                 Duration.ofSeconds(soakSeconds), soakRate, corpusRuns, largePhotos, python, pythonPath, jobSettings.overrides(), report, plot), System.out);

@@ -2,6 +2,8 @@ package io.vqrae.pipeline.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.vqrae.models.image.ImageDecodeException;
+import io.vqrae.models.image.ImageDecoder;
 import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.EncodedBatch;
 import io.vqrae.models.onnx.SessionConfig;
@@ -9,6 +11,7 @@ import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.decode.ImagePreparer;
 import io.vqrae.operators.report.RunReport;
 import io.vqrae.operators.report.Stage;
+import io.vqrae.pipeline.cli.NoUsableInputException;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.files.FileTokenizer;
 import java.awt.Color;
@@ -92,10 +95,39 @@ public final class Benchmark {
         this.out = out;
         this.manifest = JobConfig.fromMap(Map.of("model.dir", options.model().toString())).model().loadManifest();
         this.groups = group(options.images());
+        requireImages(groups, manifest, out);
         this.jobFiles = groups.getOrDefault("jpeg", groups.values().stream().flatMap(List::stream).toList());
         this.jobPhotos = new ArrayList<>();
         for (Path file : jobFiles) {
             jobPhotos.add(Files.readAllBytes(file));
+        }
+    }
+
+    /**
+     * Refuses photos the model's decoder cannot decode, each named with its reason: a benchmark of files that
+     * are no images would measure rejections.
+     *
+     * @throws NoUsableInputException if any photo does not decode
+     */
+    private static void requireImages(Map<String, List<Path>> groups, ModelManifest manifest, PrintStream out) throws IOException {
+        ImageDecoder decoder = manifest.imageDecoder().build();
+        long photos = 0;
+        long unusable = 0;
+        for (List<Path> files : groups.values()) {
+            for (Path file : files) {
+                photos++;
+                try {
+                    decoder.decode(Files.readAllBytes(file));
+                } catch (ImageDecodeException e) {
+                    out.printf("bench: %s is not a photo the model decodes (%s)%n", file, e.getMessage());
+                    unusable++;
+                }
+            }
+        }
+        if (unusable > 0) {
+            throw new NoUsableInputException(photos == 1 ? "the photo could not be decoded (reason above)"
+                    : unusable == photos ? "none of the " + photos + " photos could be decoded (reasons above)"
+                    : unusable + " of " + photos + " photos could not be decoded (reasons above)");
         }
     }
 

@@ -93,7 +93,6 @@ final class CorpusRunsBench {
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), VqraeCli.class.getName(),
                 "tokenize-corpus", "--dedup", "--model", model.toString(), "--output", out.toString()));
         settings.forEach((key, value) -> command.addAll(List.of("--set", key + "=" + value)));
-        command.add("--input");
         command.addAll(inputs);
         return command;
     }

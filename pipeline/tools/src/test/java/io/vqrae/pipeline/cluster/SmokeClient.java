@@ -93,11 +93,7 @@ public final class SmokeClient {
         return lines.size();
     }
 
-    /**
-     * Reads a tokenize-corpus output folder and compares it with the ids written; prints the counts. WebDataset
-     * output is read sample by sample; of Parquet output (no Parquet reader on this classpath) the dead letters
-     * are read and the tokens counted from {@code _SUCCESS.json}.
-     */
+    /** Reads a tokenize-corpus output folder sample by sample and compares it with the ids written; prints the counts. */
     static boolean checkCorpus(String output, Path idsFile) throws IOException {
         Set<String> good = new TreeSet<>();
         Set<String> broken = new TreeSet<>();
@@ -105,24 +101,21 @@ public final class SmokeClient {
         CorpusReader reader = CorpusReader.open(output, false, false);
         List<String> problems = new ArrayList<>();
         long counted = reader.manifest().get("counts").get("tokens").asLong();
-        long samples = counted;
-        if (!"parquet".equals(reader.manifest().get("format").asText())) {
-            List<String> tokens = new ArrayList<>();
-            reader.forEach(sample -> {
-                if (sample.duplicateOf() != null) {
-                    return; // another copy of an image tokenized under its first id
-                }
-                tokens.add(sample.id());
-                if (sample.tokenIds().length != sample.gridHeight() * sample.gridWidth() || sample.features() == null) {
-                    problems.add(sample.id() + " has " + sample.tokenIds().length + " token ids or no features");
-                }
-            });
-            Collections.sort(tokens);
-            if (!tokens.equals(List.copyOf(good))) {
-                problems.add("sample ids " + tokens + " != good inputs " + good);
+        List<String> tokens = new ArrayList<>();
+        reader.forEach(sample -> {
+            if (sample.duplicateOf() != null) {
+                return; // another copy of an image tokenized under its first id
             }
-            samples = tokens.size();
+            tokens.add(sample.id());
+            if (sample.tokenIds().length != sample.gridHeight() * sample.gridWidth() || sample.features() == null) {
+                problems.add(sample.id() + " has " + sample.tokenIds().length + " token ids or no features");
+            }
+        });
+        Collections.sort(tokens);
+        if (!tokens.equals(List.copyOf(good))) {
+            problems.add("sample ids " + tokens + " != good inputs " + good);
         }
+        long samples = tokens.size();
         if (counted != good.size() || samples != counted) {
             problems.add("_SUCCESS.json counts " + counted + " token records, the output holds " + samples + ", " + good.size() + " expected");
         }

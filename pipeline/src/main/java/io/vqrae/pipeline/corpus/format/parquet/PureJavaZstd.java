@@ -1,6 +1,8 @@
 package io.vqrae.pipeline.corpus.format.parquet;
 
 import io.airlift.compress.zstd.ZstdCompressor;
+import io.airlift.compress.zstd.ZstdDecompressor;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import org.apache.parquet.bytes.BytesInput;
 import org.apache.parquet.bytes.HeapByteBufferAllocator;
@@ -8,10 +10,10 @@ import org.apache.parquet.compression.CompressionCodecFactory;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 
 /**
- * Compresses Parquet pages with ZSTD in pure Java (aircompressor, which parquet-hadoop already depends on
- * for LZ4_RAW). parquet-java's own codec factory wraps Hadoop codecs and so loads Hadoop; this one needs
- * neither Hadoop nor a native library, so it also works where a JNI library cannot be unpacked and loaded.
- * Write-only: the job never reads its Parquet files back.
+ * Compresses and decompresses Parquet pages with ZSTD in pure Java (aircompressor, which parquet-hadoop
+ * already depends on for LZ4_RAW). parquet-java's own codec factory wraps Hadoop codecs and so loads Hadoop;
+ * this one needs neither Hadoop nor a native library, so it also works where a JNI library cannot be unpacked
+ * and loaded. It reads what the job writes: ZSTD pages (and uncompressed ones).
  */
 final class PureJavaZstd implements CompressionCodecFactory {
 
@@ -50,7 +52,37 @@ final class PureJavaZstd implements CompressionCodecFactory {
 
     @Override
     public BytesInputDecompressor getDecompressor(CompressionCodecName codecName) {
-        throw new UnsupportedOperationException("Write-only codec factory");
+        if (codecName != CompressionCodecName.ZSTD && codecName != CompressionCodecName.UNCOMPRESSED) {
+            throw new IllegalArgumentException("Only ZSTD and uncompressed pages can be read, not " + codecName);
+        }
+        boolean compressed = codecName == CompressionCodecName.ZSTD;
+        ZstdDecompressor zstd = new ZstdDecompressor();
+        return new BytesInputDecompressor() {
+            @Override
+            public BytesInput decompress(BytesInput page, int decompressedSize) throws IOException {
+                if (!compressed) {
+                    return page;
+                }
+                byte[] input = page.toByteArray();
+                byte[] output = new byte[decompressedSize];
+                int size = zstd.decompress(input, 0, input.length, output, 0, decompressedSize);
+                if (size != decompressedSize) {
+                    throw new IOException("A ZSTD page decompressed to " + size + " bytes, its header says " + decompressedSize);
+                }
+                return BytesInput.from(output);
+            }
+
+            /** As parquet-java's heap codecs do: {@code output} advances past what was written, {@code input} does not. */
+            @Override
+            public void decompress(ByteBuffer input, int compressedSize, ByteBuffer output, int decompressedSize) throws IOException {
+                byte[] page = new byte[compressedSize];
+                input.duplicate().get(page);
+                output.put(decompress(BytesInput.from(page), decompressedSize).toByteArray());
+            }
+
+            @Override
+            public void release() {}
+        };
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.corpus.format.CorpusSample;
 import io.vqrae.pipeline.corpus.format.CorpusFormat;
 import io.vqrae.pipeline.corpus.format.OutputFolders;
+import io.vqrae.pipeline.corpus.format.webdataset.internal.SampleTarWriter;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -65,13 +66,30 @@ public final class WebDatasetFormat implements CorpusFormat {
     @Override
     public void read(Path output, Consumer<CorpusSample> action) throws IOException {
         for (Path shard : shards(output)) {
-            try (TarSamples samples = new TarSamples(shard.getFileSystem().open(shard), extension -> Long.MAX_VALUE)) {
-                TarSamples.Sample sample;
-                while ((sample = samples.next()) != null) {
-                    action.accept(sample(shard, sample));
-                }
+            readShard(shard, action);
+        }
+    }
+
+    /**
+     * Every sample of one shard this format wrote, in order.
+     *
+     * @throws IOException if the shard cannot be read, or holds a sample without the members this format writes
+     */
+    public static void readShard(Path shard, Consumer<CorpusSample> action) throws IOException {
+        try (TarSamples samples = new TarSamples(shard.getFileSystem().open(shard), extension -> Long.MAX_VALUE)) {
+            TarSamples.Sample sample;
+            while ((sample = samples.next()) != null) {
+                action.accept(sample(shard, sample));
             }
         }
+    }
+
+    /**
+     * The id of a sample's key, as member names carry it ({@code flower%2Ejpg.tokens.npy} is sample
+     * {@code flower.jpg}): WebDataset cuts keys at the first dot, so the writer escapes dots in ids.
+     */
+    public static String sampleId(String key) {
+        return SampleTarWriter.sampleId(key);
     }
 
     /**

@@ -60,6 +60,23 @@ public final class SampleTarWriter {
         return id.replace("%", "%25").replace(".", "%2E");
     }
 
+    /** The id of a member-name key: {@link #sampleKey}'s escapes undone; any other text is kept as it is. */
+    public static String sampleId(String key) {
+        StringBuilder id = new StringBuilder(key.length());
+        for (int i = 0; i < key.length(); i++) {
+            if (key.startsWith("%2E", i)) {
+                id.append('.');
+                i += 2;
+            } else if (key.startsWith("%25", i)) {
+                id.append('%');
+                i += 2;
+            } else {
+                id.append(key.charAt(i));
+            }
+        }
+        return id.toString();
+    }
+
     /** Writes one input's sample; a dead letter has none (dead letters go to their own Avro files). */
     public void write(EncodedSample sample) throws IOException {
         switch (sample.kind()) {
