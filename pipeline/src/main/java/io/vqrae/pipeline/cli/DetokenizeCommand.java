@@ -46,8 +46,8 @@ final class DetokenizeCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions config = new ConfigOptions();
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Model directory with manifest.json (model.dir; default: the shipped tiny model).")
-    Path model;
+    @Option(names = "--model", paramLabel = "DIR", description = "Model directory with manifest.json, local or a Flink filesystem URI (model.dir; default: the shipped tiny model).")
+    String model;
 
     @Option(names = "--topic", paramLabel = "TOPIC", description = "Read TokenRecords from this Kafka topic.")
     String topic;

@@ -42,8 +42,8 @@ final class ReconstructCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions config = new ConfigOptions();
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Model directory with manifest.json (model.dir; default: the shipped tiny model).")
-    Path model;
+    @Option(names = "--model", paramLabel = "DIR", description = "Model directory with manifest.json, local or a Flink filesystem URI (model.dir; default: the shipped tiny model).")
+    String model;
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "out/reconstruct", description = "Where the PNGs go (default: ${DEFAULT-VALUE}).")
     Path out;

@@ -54,8 +54,8 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions config = new ConfigOptions();
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Model directory with manifest.json (model.dir; default: the shipped tiny model).")
-    Path model;
+    @Option(names = "--model", paramLabel = "DIR", description = "Model directory with manifest.json, local or a Flink filesystem URI (model.dir; default: the shipped tiny model).")
+    String model;
 
     @Option(names = "--batch-size", paramLabel = "N", description = "Images per ONNX Runtime run (batching.max-size; default: the job's, 16).")
     Integer batchSize;

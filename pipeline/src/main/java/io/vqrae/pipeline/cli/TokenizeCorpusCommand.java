@@ -15,9 +15,12 @@ import io.vqrae.pipeline.corpus.source.CorpusCount;
 import io.vqrae.pipeline.corpus.source.CorpusInputs;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.progress.Progress;
+import io.vqrae.pipeline.storage.ObjectStores;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -79,8 +82,8 @@ final class TokenizeCorpusCommand implements Callable<Integer> {
     @Option(names = "--dedup", description = "Tokenize each distinct image (by SHA-256) once; later copies become duplicate records (corpus.dedup).")
     Boolean dedup;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Model directory with manifest.json (model.dir; default: the shipped tiny model).")
-    java.nio.file.Path model;
+    @Option(names = "--model", paramLabel = "DIR", description = "Model directory with manifest.json, local or a Flink filesystem URI (model.dir; default: the shipped tiny model).")
+    String model;
 
     @Option(names = "--job-name", defaultValue = "vqrae-tokenize-corpus", description = "Flink job name (default: ${DEFAULT-VALUE}).")
     String jobName;
@@ -108,6 +111,9 @@ final class TokenizeCorpusCommand implements Callable<Integer> {
             options.put("corpus.dedup", dedup.toString());
         }
         JobConfig jobConfig = config.load(options, model);
+        List<String> paths = new ArrayList<>(inputs.inputs);
+        paths.addAll(Arrays.asList(output, stateDir == null ? output : stateDir, jobConfig.model().dir()));
+        ObjectStores.requireBuckets(paths, jobConfig.s3());
         JobPlan plan = JobPlan.forFiles(jobConfig, jobName);
         CorpusInputs corpus = inputs.resolve();
         CorpusRun run = CorpusRun.of(output, stateDir);

@@ -4,6 +4,7 @@ import io.vqrae.models.config.InvalidSettingException;
 import io.vqrae.pipeline.config.ConfigException;
 import io.vqrae.pipeline.kafka.KafkaAccessException;
 import io.vqrae.pipeline.kafka.KafkaUnreachableException;
+import io.vqrae.pipeline.storage.ObjectStoreException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -87,7 +88,8 @@ public final class VqraeCli {
             err.println("vqrae: " + describe(e));
             if (root.verbose) {
                 e.printStackTrace(err);
-            } else if (!(e instanceof ConfigException || e instanceof InvalidSettingException || e instanceof KafkaAccessException)) {
+            } else if (!(e instanceof ConfigException || e instanceof InvalidSettingException || e instanceof KafkaAccessException
+                    || e instanceof ObjectStoreException)) {
                 err.println("(run with --verbose for the stack trace)");
             }
             err.flush();
@@ -99,7 +101,7 @@ public final class VqraeCli {
     /** One line for a person: our own messages as they are, anything else with its type and root cause. */
     private static String describe(Exception e) {
         if (e instanceof ConfigException || e instanceof InvalidSettingException || e instanceof KafkaUnreachableException
-                || e instanceof KafkaAccessException) {
+                || e instanceof KafkaAccessException || e instanceof ObjectStoreException) {
             return e.getMessage();
         }
         Throwable root = e;
