@@ -1,6 +1,5 @@
 package io.vqrae.pipeline.storage;
 
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.AccessDeniedException;
@@ -24,6 +23,9 @@ public final class ObjectStores {
     /** The schemes Flink's S3 plugins serve. */
     private static final Set<String> S3_SCHEMES = Set.of("s3", "s3a", "s3p");
 
+    /** The AWS SDK's retries of a request unless s3.attempts.maximum says otherwise (see {@link #initializeLocal}). */
+    static final int SDK_RETRIES = 2;
+
     /** The settings this JVM's filesystems were last set up with; null before the first time. */
     private static S3Settings applied;
 
@@ -38,6 +40,10 @@ public final class ObjectStores {
             return;
         }
         Configuration flink = new Configuration();
+        // The AWS SDK's own retries, under S3A's (which retry throttling and transient failures themselves): its
+        // default 20 take a wrong secret key (403 SignatureDoesNotMatch, retried as possible clock skew) minutes
+        // to report, with back-off up to 20 s. Hadoop 3.4 lowered the default for the same reason.
+        flink.setString("s3.attempts.maximum", String.valueOf(SDK_RETRIES));
         s3.settings().forEach((key, value) -> flink.setString("s3." + key, value));
         FileSystem.initialize(flink, PluginUtils.createPluginManagerFromRootFolder(flink));
         applied = s3;
@@ -67,8 +73,12 @@ public final class ObjectStores {
                 throw new ObjectStoreException("S3 bucket '" + bucket.getAuthority() + "' at " + s3.endpoint()
                         + ": access denied; check the credentials (s3.access-key and s3.secret-key, or AWS_ACCESS_KEY_ID and"
                         + " AWS_SECRET_ACCESS_KEY)", e);
-            } catch (FileNotFoundException e) {
-                // S3A's UnknownStoreException, the translation of NoSuchBucket, is a FileNotFoundException.
+            } catch (IOException e) {
+                // S3A's translation of NoSuchBucket, UnknownStoreException, lives in the plugin's class loader (and is a
+                // PathIOException in Hadoop 3.3, a FileNotFoundException in 3.4): known by its name.
+                if (!e.getClass().getSimpleName().equals("UnknownStoreException")) {
+                    throw e;
+                }
                 throw new ObjectStoreException("S3 bucket '" + bucket.getAuthority() + "' does not exist at " + s3.endpoint(), e);
             }
         }

@@ -1,6 +1,8 @@
 package io.vqrae.pipeline.storage;
 
 import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -10,6 +12,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -130,6 +133,20 @@ final class S3Server implements AutoCloseable {
             return slash < 0 ? path : path.substring(0, slash);
         }
 
+        /** The key it is about: the object's, or a LIST's prefix. */
+        String key() {
+            if (kind().equals("LIST")) {
+                for (String parameter : query.split("&")) {
+                    if (parameter.startsWith("prefix=")) {
+                        return URLDecoder.decode(parameter.substring("prefix=".length()), StandardCharsets.UTF_8);
+                    }
+                }
+                return "";
+            }
+            int slash = path.indexOf('/');
+            return slash < 0 ? "" : URLDecoder.decode(path.substring(slash + 1), StandardCharsets.UTF_8);
+        }
+
         /** What S3 calls it: GET with list-type is a LIST, with uploads/uploadId part of a multipart upload. */
         String kind() {
             if (method.equals("GET") && (query.contains("list-type") || query.contains("delimiter") || query.contains("prefix="))) {
@@ -146,10 +163,15 @@ final class S3Server implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         process.destroy();
-        if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
-            process.destroyForcibly().waitFor();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
         }
     }
 }
