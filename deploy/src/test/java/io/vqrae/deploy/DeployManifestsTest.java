@@ -203,6 +203,26 @@ class DeployManifestsTest {
     }
 
     @Test
+    void s3_isSetWhereTheClustersFilesystemsReadIt_withCredentialsFromTheSecretOnly() {
+        // Under `flink run` the job refuses s3.* keys of its own (ConfigOptions): every JobManager and TaskManager
+        // sets up its filesystems from the Flink configuration, so that is where S3 settings go.
+        assertThat(job.s3().settings()).isEmpty();
+        Map<String, String> s3Keys = new TreeMap<>(deployment.getSpec().getFlinkConfiguration());
+        s3Keys.keySet().removeIf(key -> !key.startsWith("s3.") && !key.startsWith("fs.s3a."));
+        // Any s3.* key is one the local commands take too (S3Settings); credentials are never written in the configuration.
+        assertThat(s3Keys.keySet()).noneMatch(key -> key.matches("(s3|fs\\.s3a)\\.(access|secret)[-.]key|.*session.token"));
+        // Flink's S3 plugin (Hadoop S3A) reads credentials from these variables, given from the vqrae-s3 Secret.
+        Container main = deployment.getSpec().getPodTemplate().getSpec().getContainers().stream()
+                .filter(c -> c.getName().equals(MAIN_CONTAINER)).findFirst().orElseThrow();
+        Map<String, String> fromSecret = new TreeMap<>();
+        main.getEnv().stream().filter(e -> e.getName().startsWith("AWS_")).forEach(e -> {
+            assertThat(e.getValue()).as(e.getName()).isNull();
+            fromSecret.put(e.getName(), e.getValueFrom().getSecretKeyRef().getName() + "/" + e.getValueFrom().getSecretKeyRef().getKey());
+        });
+        assertThat(fromSecret).isEqualTo(Map.of("AWS_ACCESS_KEY_ID", "vqrae-s3/access-key-id", "AWS_SECRET_ACCESS_KEY", "vqrae-s3/secret-access-key"));
+    }
+
+    @Test
     void job_isTheJarsCliWithTheMountedConfig() {
         var spec = deployment.getSpec().getJob();
         assertThat(spec.getEntryClass()).isEqualTo(VqraeCli.class.getName());

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.vqrae.models.onnx.ExecutionProvider;
 import java.io.File;
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -71,6 +73,15 @@ class DockerImagesTest {
         assertThat(gpu.baseImages().get(1)).matches("nvidia/cuda:12\\.\\d+\\.\\d+-cudnn-runtime-ubuntu\\d+\\.\\d+");
         assertThat(gpu.copies()).filteredOn(c -> c.from() != null).extracting(c -> c.sources().get(0))
                 .contains("/opt/java/openjdk", "/opt/flink");
+    }
+
+    /** The exactly-once file sinks of tokenize-corpus need S3's recoverable writer, which only the Hadoop plugin has. */
+    @ParameterizedTest
+    @EnumSource(Image.class)
+    void s3Plugin_isFlinksHadoopOne_inPlugins(Image image) throws IOException {
+        String dockerfile = Files.readString(Manifests.DEPLOY.resolve("docker").resolve(image.file));
+        assertThat(dockerfile).contains("mv /opt/flink/opt/flink-s3-fs-hadoop-*.jar /opt/flink/plugins/s3-fs-hadoop/")
+                .doesNotContain("s3-fs-presto");
     }
 
     @ParameterizedTest

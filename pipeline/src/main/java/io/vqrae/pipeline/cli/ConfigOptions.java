@@ -1,10 +1,14 @@
 package io.vqrae.pipeline.cli;
 
+import io.vqrae.pipeline.config.ConfigException;
 import io.vqrae.pipeline.config.JobConfig;
+import io.vqrae.pipeline.storage.ObjectStores;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.apache.flink.configuration.DeploymentOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -23,7 +27,8 @@ final class ConfigOptions {
 
     /**
      * The configuration: defaults, then {@code --config}, then {@code commandOptions} (what a command's own
-     * options stand for), then {@code --set}, which wins.
+     * options stand for), then {@code --set}, which wins. Run locally, this JVM's filesystems are set up with
+     * its {@code s3.*} settings and Flink's plugins, so every path of the command may be an {@code s3://} URI.
      */
     JobConfig load(Map<String, String> commandOptions) {
         if (file != null) {
@@ -37,7 +42,15 @@ final class ConfigOptions {
         }
         Map<String, String> settings = new LinkedHashMap<>(commandOptions);
         settings.putAll(set.overrides());
-        return file == null ? JobConfig.fromMap(settings) : JobConfig.load(file, settings);
+        JobConfig config = file == null ? JobConfig.fromMap(settings) : JobConfig.load(file, settings);
+        if ("local".equals(StreamExecutionEnvironment.getExecutionEnvironment().getConfiguration().get(DeploymentOptions.TARGET))) {
+            ObjectStores.initializeLocal(config.s3());
+        } else if (!config.s3().settings().isEmpty()) {
+            // Under `flink run` Flink set up the filesystems from its own configuration, as every TaskManager did.
+            throw new ConfigException("s3", "applies to local runs only: on a cluster, s3.* keys belong in the Flink configuration"
+                    + " (flinkConfiguration in deploy/k8s/flink-deployment.yaml), which every JobManager and TaskManager reads");
+        }
+        return config;
     }
 
     /**
@@ -48,7 +61,7 @@ final class ConfigOptions {
     JobConfig load(Map<String, String> commandOptions, ModelOption model) {
         Map<String, String> options = new LinkedHashMap<>(commandOptions);
         if (model.dir != null || (file == null && !set.overrides().containsKey("model.dir"))) {
-            options.put("model.dir", model.orDefault().toString());
+            options.put("model.dir", model.orDefault());
         }
         return load(options);
     }

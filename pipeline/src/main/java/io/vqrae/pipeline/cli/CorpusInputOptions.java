@@ -26,10 +26,16 @@ final class CorpusInputOptions {
             description = "Deprecated: give the inputs as arguments (PATH...), as every command takes them; still accepted.")
     List<String> deprecatedInputs = new ArrayList<>();
 
-    /** The inputs, resolved; one that does not exist, cannot be read or holds no input is a usage error naming it. */
-    CorpusInputs resolve() throws IOException {
+    /** The inputs as given, arguments and {@code --input} together. */
+    List<String> all() {
         List<String> all = new ArrayList<>(inputs);
         all.addAll(deprecatedInputs);
+        return all;
+    }
+
+    /** The inputs, resolved; one that does not exist, cannot be read or holds no input is a usage error naming it. */
+    CorpusInputs resolve() throws IOException {
+        List<String> all = all();
         if (all.isEmpty()) {
             throw new ParameterException(spec.commandLine(), "Missing required parameter: 'PATH'");
         }

@@ -76,10 +76,13 @@ public final class InputPaths {
     static CorpusInputs corpus(CommandSpec spec, List<String> inputs) throws IOException {
         CorpusInputs resolved = existing(spec, inputs);
         for (String input : inputs) {
+            // One input's roots are those already resolved (no second listing of a glob), and the first root that
+            // holds an input settles it: on object storage every look at a root is a request (a HEAD per shard).
+            List<String> roots = inputs.size() == 1 ? resolved.roots() : CorpusInputs.resolve(List.of(input)).roots();
             boolean holdsInput = false;
-            for (String root : CorpusInputs.resolve(List.of(input)).roots()) {
-                org.apache.flink.core.fs.Path path = new org.apache.flink.core.fs.Path(root);
-                holdsInput |= holdsInput(path.getFileSystem(), path);
+            for (int i = 0; i < roots.size() && !holdsInput; i++) {
+                org.apache.flink.core.fs.Path path = new org.apache.flink.core.fs.Path(roots.get(i));
+                holdsInput = holdsInput(path.getFileSystem(), path);
             }
             if (!holdsInput) {
                 throw badInput(spec, "Input " + input + " is a folder without input files (" + INPUT_RULE + ")");

@@ -10,6 +10,7 @@ import io.vqrae.pipeline.corpus.source.split.CorpusSplit;
 import io.vqrae.pipeline.kafka.InputWriter;
 import io.vqrae.pipeline.kafka.TopicProvisioner;
 import io.vqrae.pipeline.progress.Progress;
+import io.vqrae.pipeline.storage.ObjectStores;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -67,8 +68,9 @@ final class LoadCommand implements Callable<Integer> {
         if (bootstrapServers != null) {
             options.put("kafka.bootstrap-servers", bootstrapServers);
         }
-        CorpusInputs corpus = inputs.resolve();
         JobConfig jobConfig = config.load(options);
+        ObjectStores.requireBuckets(inputs.all(), jobConfig.s3());
+        CorpusInputs corpus = inputs.resolve();
         List<CorpusSplit> files = corpus.splits();
         TopicProvisioner.provisionInput(jobConfig.kafka(), RecordLimits.inputRecordBytes(jobConfig.limits()));
 

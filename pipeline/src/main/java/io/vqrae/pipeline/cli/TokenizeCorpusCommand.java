@@ -16,9 +16,12 @@ import io.vqrae.pipeline.corpus.source.CorpusCount;
 import io.vqrae.pipeline.corpus.source.CorpusInputs;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.progress.Progress;
+import io.vqrae.pipeline.storage.ObjectStores;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -112,8 +115,11 @@ final class TokenizeCorpusCommand implements Callable<Integer> {
             options.put("corpus.dedup", dedup.toString());
         }
         encoder.putInto(options);
-        CorpusInputs corpus = inputs.resolve();
         JobConfig jobConfig = config.load(options, model);
+        List<String> paths = new ArrayList<>(inputs.all());
+        paths.addAll(Arrays.asList(output, stateDir == null ? output : stateDir, jobConfig.model().dir()));
+        ObjectStores.requireBuckets(paths, jobConfig.s3());
+        CorpusInputs corpus = inputs.resolve();
         JobPlan plan = JobPlan.forFiles(jobConfig, jobName);
         CorpusRun run = CorpusRun.of(output, stateDir);
         CorpusRun.Identity identity = CorpusRun.Identity.of(corpus, plan.manifest(), jobConfig);

@@ -5,6 +5,7 @@ import io.vqrae.models.manifest.ModelLoadException;
 import io.vqrae.pipeline.config.ConfigException;
 import io.vqrae.pipeline.kafka.KafkaAccessException;
 import io.vqrae.pipeline.kafka.KafkaUnreachableException;
+import io.vqrae.pipeline.storage.ObjectStoreException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -94,7 +95,7 @@ public final class VqraeCli {
             if (root.verbose) {
                 e.printStackTrace(err);
             } else if (!(e instanceof ConfigException || e instanceof InvalidSettingException || e instanceof KafkaAccessException
-                    || e instanceof NoUsableInputException)) {
+                    || e instanceof NoUsableInputException || e instanceof ObjectStoreException)) {
                 err.println("(run with --verbose for the stack trace)");
             }
             err.flush();
@@ -106,7 +107,7 @@ public final class VqraeCli {
     /** One line for a person: our own messages as they are, anything else with its type and root cause. */
     private static String describe(Exception e) {
         if (e instanceof ConfigException || e instanceof InvalidSettingException || e instanceof KafkaUnreachableException
-                || e instanceof KafkaAccessException || e instanceof NoUsableInputException) {
+                || e instanceof KafkaAccessException || e instanceof NoUsableInputException || e instanceof ObjectStoreException) {
             return e.getMessage();
         }
         Throwable root = e;

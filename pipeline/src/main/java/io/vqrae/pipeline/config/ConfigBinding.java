@@ -43,8 +43,11 @@ import org.apache.flink.util.TimeUtils;
  * that names the dotted key.
  */
 final class ConfigBinding {
-    /** Keys whose value is a map of free-form names: everything after them is one name (a Kafka property). */
-    private static final Set<String> MAP_KEYS = Set.of("kafka.properties");
+    /**
+     * Keys whose value is a map of free-form names: everything after them is one name (a Kafka property, a
+     * Flink S3 setting such as {@code s3.path.style.access}).
+     */
+    private static final Set<String> MAP_KEYS = Set.of("kafka.properties", "s3");
 
     private static final ObjectMapper YAML = YAMLMapper.builder()
             // YAML 1.1 reads `mode: off` as false; only true and false are booleans here (as in YAML 1.2).

@@ -9,6 +9,7 @@ import io.vqrae.operators.metrics.MetricsConfig;
 import io.vqrae.operators.report.ReportConfig;
 import io.vqrae.operators.tokenize.Batching;
 import io.vqrae.operators.tokenize.FeatureOutput;
+import io.vqrae.pipeline.storage.S3Settings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -38,11 +39,13 @@ import java.util.Objects;
  * @param metrics the Prometheus endpoint, tokenizer-health metrics and live view
  * @param corpus the file outputs and deduplication of corpus jobs ({@code bin/vqrae tokenize-corpus})
  * @param report the run report's prices and how often a streaming job logs it
+ * @param s3 Flink's {@code s3.*} filesystem settings for local runs (endpoint, path style, credentials); a cluster
+ *     takes them from its Flink configuration
  */
 @RecordBuilder
 public record JobConfig(
         Kafka kafka, ModelConfig model, FeatureOutput features, Batching batching, Parallelism parallelism,
-        InputLimits limits, Checkpoint checkpoint, MetricsConfig metrics, Corpus corpus, ReportConfig report)
+        InputLimits limits, Checkpoint checkpoint, MetricsConfig metrics, Corpus corpus, ReportConfig report, S3Settings s3)
         implements JobConfigBuilder.With {
 
     /** Every default of the job, in one place: each section's defaults. */
@@ -57,6 +60,7 @@ public record JobConfig(
             .metrics(MetricsConfig.DEFAULT)
             .corpus(Corpus.DEFAULT)
             .report(ReportConfig.DEFAULT)
+            .s3(S3Settings.NONE)
             .build();
 
     public JobConfig {
@@ -70,6 +74,7 @@ public record JobConfig(
         Objects.requireNonNull(metrics, "metrics");
         Objects.requireNonNull(corpus, "corpus");
         Objects.requireNonNull(report, "report");
+        Objects.requireNonNull(s3, "s3");
         if (kafka.transactionTimeout().compareTo(checkpoint.interval()) <= 0) {
             throw new InvalidSettingException("kafka.transaction-timeout", "must be longer than checkpoint.interval ("
                     + checkpoint.interval() + "), or transactions abort before they commit");

@@ -223,6 +223,20 @@ class JobConfigTest {
     }
 
     @Test
+    void s3_takesFlinksKeysAsTheyAre_fromOverridesAndTheFile_andHidesTheirValues(@TempDir Path dir) throws Exception {
+        JobConfig config = JobConfig.fromMap(Map.of("s3.endpoint", "http://127.0.0.1:9000", "s3.path.style.access", "true",
+                "s3.secret-key", "s3cr3t"));
+        assertThat(config.s3().settings()).isEqualTo(Map.of("endpoint", "http://127.0.0.1:9000", "path.style.access", "true", "secret-key", "s3cr3t"));
+        assertThat(config.toString()).contains("endpoint=http://127.0.0.1:9000", "secret-key=[hidden]").doesNotContain("s3cr3t");
+        Path file = Files.writeString(dir.resolve("job.yaml"), "s3:\n  endpoint: http://minio:9000\n  path.style.access: true\n");
+        assertThat(JobConfig.load(file, Map.of("s3.access-key", "key")).s3().settings())
+                .isEqualTo(Map.of("endpoint", "http://minio:9000", "path.style.access", "true", "access-key", "key"));
+        assertThat(JobConfig.defaults().s3().settings()).isEmpty();
+        assertThatThrownBy(() -> JobConfig.fromMap(Map.of("s3.endpoint", " ")))
+                .isInstanceOf(ConfigException.class).hasMessage("s3.endpoint: must not be empty");
+    }
+
+    @Test
     void errorsNameTheKey() {
         assertThatThrownBy(() -> JobConfig.fromMap(Map.of("batching.max-size", "0")))
                 .isInstanceOf(ConfigException.class).hasMessageStartingWith("batching.max-size:");

@@ -4,11 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.vqrae.models.onnx.EncodedBatch;
 import io.vqrae.models.testing.TestPaths;
 import io.vqrae.operators.data.InputImage;
-import io.vqrae.operators.data.ReasonCode;
-import io.vqrae.operators.decode.ImagePreparer;
 import io.vqrae.operators.encode.TokenIds;
 import io.vqrae.pipeline.cli.VqraeCli;
 import io.vqrae.pipeline.config.JobConfig;
@@ -18,7 +15,6 @@ import io.vqrae.pipeline.corpus.format.OutputFolders;
 import io.vqrae.pipeline.corpus.format.webdataset.ShardIndex;
 import io.vqrae.pipeline.corpus.format.webdataset.internal.ShardRecords;
 import io.vqrae.pipeline.corpus.source.CorpusInputs;
-import io.vqrae.pipeline.files.FileTokenizer;
 import io.vqrae.pipeline.job.ImageStages;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.testing.FailOnceAfterCheckpoint;
@@ -31,12 +27,9 @@ import io.vqrae.schemas.TokenRecord;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -61,13 +54,13 @@ class CorpusJobTest {
     static Path corpusDir;
 
     private static TestCorpus corpus;
-    /** Token ids of each image's bytes (by SHA-256), from the engine of {@code bin/vqrae tokenize}. */
+    /** Token ids of each image's bytes (by SHA-256), from the engine of {@code bin/vqrae tokenize} ({@link TestCorpus#tokensBySha256}). */
     private static Map<String, int[]> tokensBySha;
 
     @BeforeAll
     static void writeCorpus() throws Exception {
         corpus = TestCorpus.write(corpusDir, 8, 4);
-        tokensBySha = tokenizeFiles(corpus, corpusDir.resolve("as-files"));
+        tokensBySha = corpus.tokensBySha256(corpusDir.resolve("as-files"));
     }
 
     @ParameterizedTest
@@ -107,7 +100,7 @@ class CorpusJobTest {
         }
         assertThat(ids).containsExactlyInAnyOrderElementsOf(corpus.decodable());
         for (String id : ids) {
-            assertThat(tokens.get(id)).as(id).containsExactly(tokensBySha.get(sha256(corpus.images().get(id))));
+            assertThat(tokens.get(id)).as(id).containsExactly(tokensBySha.get(TestCorpus.sha256(corpus.images().get(id))));
         }
 
         if (format == JobConfig.OutputFormat.WEBDATASET) {
@@ -179,7 +172,7 @@ class CorpusJobTest {
                 if (corpus.broken().containsKey(id)) {
                     assertThat(sample.tokenIds()).as("%s, a copy of a dead letter", id).isNull();
                 } else {
-                    assertThat(sample.tokenIds()).as(id).containsExactly(tokensBySha.get(sha256(corpus.images().get(id))));
+                    assertThat(sample.tokenIds()).as(id).containsExactly(tokensBySha.get(TestCorpus.sha256(corpus.images().get(id))));
                 }
             }
         }
@@ -210,7 +203,7 @@ class CorpusJobTest {
             assertThat(all).containsExactlyInAnyOrderElementsOf(expectedIds);
 
             Map<String, List<String>> idsBySha = corpus.decodable().stream()
-                    .collect(Collectors.groupingBy(id -> sha256(corpus.images().get(id))));
+                    .collect(Collectors.groupingBy(id -> TestCorpus.sha256(corpus.images().get(id))));
             List<CorpusSample> tokenized = samples.values().stream().filter(s -> s.duplicateOf() == null).toList();
             assertThat(tokenized).extracting(CorpusSample::imageSha256).containsExactlyInAnyOrderElementsOf(idsBySha.keySet());
             for (CorpusSample sample : tokenized) {
@@ -269,41 +262,5 @@ class CorpusJobTest {
             assertThat(reasons.put(record.getId(), record.getReason())).as("second dead letter of " + record.getId()).isNull();
         }
         return reasons;
-    }
-
-    /** Token ids by image SHA-256, from {@link FileTokenizer} (what {@code bin/vqrae tokenize} runs) on the images as files. */
-    private static Map<String, int[]> tokenizeFiles(TestCorpus corpus, Path dir) throws Exception {
-        Files.createDirectories(dir);
-        Map<Path, String> shaOf = new HashMap<>();
-        List<Path> files = new ArrayList<>();
-        for (byte[] image : corpus.images().values()) {
-            String sha = sha256(image);
-            Path file = dir.resolve(sha);
-            if (!Files.exists(file)) {
-                Files.write(file, image);
-                files.add(file);
-                shaOf.put(file, sha);
-            }
-        }
-        Map<String, int[]> tokens = new HashMap<>();
-        JobConfig config = JobConfig.fromMap(Map.of("model.dir", MODEL_DIR.toString()));
-        new FileTokenizer(config, TestPaths.tinyManifest(), 2).run(files, new FileTokenizer.Listener() {
-            @Override
-            public void tokenized(Path file, ImagePreparer.Prepared prepared, EncodedBatch batch, int index, long encodeNanos) {
-                tokens.put(shaOf.get(file), batch.tokenIds(index));
-            }
-
-            @Override
-            public void rejected(Path file, ReasonCode reason, String message) {}
-        });
-        return tokens;
-    }
-
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -1,13 +1,22 @@
 package io.vqrae.pipeline.testing;
 
+import io.vqrae.models.onnx.EncodedBatch;
 import io.vqrae.models.testing.TestPaths;
+import io.vqrae.operators.data.ReasonCode;
+import io.vqrae.operators.decode.ImagePreparer;
+import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.embedded.SampleImages;
+import io.vqrae.pipeline.files.FileTokenizer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -152,5 +161,45 @@ public record TestCorpus(
         shards.forEach(shard -> inputs.add(shard.toString()));
         inputs.add(loose.toString());
         return inputs;
+    }
+
+    /**
+     * Token ids by image SHA-256, from {@link FileTokenizer} (what {@code bin/vqrae tokenize} runs) with the tiny
+     * model on this corpus's images, written as files into {@code dir}.
+     */
+    public Map<String, int[]> tokensBySha256(Path dir) throws Exception {
+        Files.createDirectories(dir);
+        Map<Path, String> shaOf = new HashMap<>();
+        List<Path> files = new ArrayList<>();
+        for (byte[] image : images.values()) {
+            String sha = sha256(image);
+            Path file = dir.resolve(sha);
+            if (!Files.exists(file)) {
+                Files.write(file, image);
+                files.add(file);
+                shaOf.put(file, sha);
+            }
+        }
+        Map<String, int[]> tokens = new HashMap<>();
+        JobConfig config = JobConfig.fromMap(Map.of("model.dir", TestPaths.tinyModel().toString()));
+        new FileTokenizer(config, TestPaths.tinyManifest(), 2).run(files, new FileTokenizer.Listener() {
+            @Override
+            public void tokenized(Path file, ImagePreparer.Prepared prepared, EncodedBatch batch, int index, long encodeNanos) {
+                tokens.put(shaOf.get(file), batch.tokenIds(index));
+            }
+
+            @Override
+            public void rejected(Path file, ReasonCode reason, String message) {}
+        });
+        return tokens;
+    }
+
+    /** The hex SHA-256 of {@code bytes}. */
+    public static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

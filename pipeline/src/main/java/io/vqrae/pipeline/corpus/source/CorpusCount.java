@@ -17,6 +17,10 @@ import org.apache.flink.core.fs.Path;
  * shard (a file named {@code *.tar}) the inputs of its samples, read from its tar headers with the members'
  * bytes skipped, not read. Until every shard is counted the total is an estimate: the shards not yet counted
  * are taken to hold as many inputs per byte as those counted.
+ *
+ * <p>Of shards on a distributed filesystem (object storage, HDFS) only the first is counted, and the total stays
+ * an estimate: reading every shard's headers there would cost a second read of the corpus, and on S3 a ranged
+ * GET per member larger than the read-ahead, for a progress line.
  */
 public final class CorpusCount implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CorpusCount.class);
@@ -34,6 +38,8 @@ public final class CorpusCount implements AutoCloseable {
     private volatile long countedInputs;
     private volatile long countedBytes;
     private volatile boolean done;
+    /** Whether shards were left uncounted on purpose (see the class comment). */
+    private volatile boolean sampled;
 
     private CorpusCount(List<CorpusSplit> files) {
         this.files = List.copyOf(files);
@@ -52,7 +58,7 @@ public final class CorpusCount implements AutoCloseable {
 
     /** The total as far as counted. */
     public Total total() {
-        if (done) {
+        if (done && !sampled) {
             return new Total(looseFiles + countedInputs, false);
         }
         if (shardBytes == 0) {
@@ -71,11 +77,20 @@ public final class CorpusCount implements AutoCloseable {
 
     private void count() {
         try {
+            boolean countedRemote = false;
             for (CorpusSplit file : files) {
                 if (!isShard(file)) {
                     continue;
                 }
-                long inputs = samplesOf(new Path(file.path()));
+                Path shard = new Path(file.path());
+                if (shard.getFileSystem().isDistributedFS()) {
+                    if (countedRemote) {
+                        sampled = true;
+                        continue;
+                    }
+                    countedRemote = true;
+                }
+                long inputs = samplesOf(shard);
                 countedBytes += file.length();
                 countedInputs += inputs;
                 if (Thread.currentThread().isInterrupted()) {

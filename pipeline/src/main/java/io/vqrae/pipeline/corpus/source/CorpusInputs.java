@@ -2,6 +2,7 @@ package io.vqrae.pipeline.corpus.source;
 
 import io.vqrae.pipeline.corpus.source.reader.CorpusFileReader;
 import io.vqrae.pipeline.corpus.source.split.CorpusSplit;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -33,10 +34,19 @@ public final class CorpusInputs implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final List<String> roots;
+    /**
+     * Files a glob matched, as the listing that matched them showed them: on an object store a request per
+     * file (a HEAD for its length, two for its sidecars) would cost more than the listing of thousands.
+     */
+    private final Map<String, Listed> listed;
 
-    private CorpusInputs(List<String> roots) {
+    private CorpusInputs(List<String> roots, Map<String, Listed> listed) {
         this.roots = roots;
+        this.listed = listed;
     }
+
+    /** A file as its folder's listing showed it: its length and the sidecars beside it (null when none). */
+    private record Listed(long length, String json, String text) implements Serializable {}
 
     /**
      * Resolves {@code specs}: each must exist, and a glob must match something.
@@ -48,17 +58,27 @@ public final class CorpusInputs implements Serializable {
             throw new IllegalArgumentException("No input: name at least one folder, shard or glob");
         }
         List<String> roots = new ArrayList<>();
+        Map<String, Listed> listedFiles = new HashMap<>();
         for (String spec : specs) {
             Path path = new Path(spec);
             FileSystem fs = path.getFileSystem();
             String name = path.getName();
             if (name.chars().anyMatch(c -> "*?[{".indexOf(c) >= 0)) {
                 PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + name);
-                FileStatus[] listed = fs.exists(path.getParent()) ? fs.listStatus(path.getParent()) : null;
+                FileStatus[] listed = list(fs, path.getParent());
+                Map<String, Path> byName = new HashMap<>();
+                for (FileStatus status : listed) {
+                    byName.put(status.getPath().getName(), status.getPath().makeQualified(fs));
+                }
                 List<String> matches = new ArrayList<>();
-                for (FileStatus status : listed == null ? new FileStatus[0] : listed) {
+                for (FileStatus status : listed) {
                     if (matcher.matches(Paths.get(status.getPath().getName()))) {
-                        matches.add(status.getPath().makeQualified(fs).toString());
+                        String match = status.getPath().makeQualified(fs).toString();
+                        matches.add(match);
+                        if (!status.isDir()) {
+                            String stem = stem(status.getPath().getName());
+                            listedFiles.put(match, new Listed(status.getLen(), stringOf(byName.get(stem + ".json")), stringOf(byName.get(stem + ".txt"))));
+                        }
                     }
                 }
                 if (matches.isEmpty()) {
@@ -73,7 +93,21 @@ public final class CorpusInputs implements Serializable {
                 roots.add(path.makeQualified(fs).toString());
             }
         }
-        return new CorpusInputs(List.copyOf(roots));
+        return new CorpusInputs(List.copyOf(roots), Map.copyOf(listedFiles));
+    }
+
+    /** The folder's entries; none when it does not exist (one LIST request on an object store, no existence probe first). */
+    private static FileStatus[] list(FileSystem fs, Path folder) throws IOException {
+        try {
+            FileStatus[] listed = fs.listStatus(folder);
+            return listed == null ? new FileStatus[0] : listed;
+        } catch (FileNotFoundException e) {
+            return new FileStatus[0];
+        }
+    }
+
+    private static String stringOf(Path path) {
+        return path == null ? null : path.toString();
     }
 
     /** The inputs: folders and files as qualified URIs, globs expanded. */
@@ -107,12 +141,18 @@ public final class CorpusInputs implements Serializable {
 
     /**
      * Every input file, folders listed recursively, in a stable order, each with the sidecars its folder's
-     * listing shows beside it: one listing request per folder, no request per file.
+     * listing shows beside it: one listing request per folder, no request per file (files a glob matched were
+     * listed by {@link #resolve}; only a file named on its own is looked up, with its sidecars).
      */
     public List<CorpusSplit> splits() throws IOException {
         List<CorpusSplit> splits = new ArrayList<>();
         for (String root : roots) {
             Path path = new Path(root);
+            Listed file = listed.get(root);
+            if (file != null) {
+                splits.add(CorpusSplit.of(root, file.length(), idOf(path), file.json(), file.text()));
+                continue;
+            }
             FileSystem fs = path.getFileSystem();
             FileStatus status = fs.getFileStatus(path);
             if (status.isDir()) {

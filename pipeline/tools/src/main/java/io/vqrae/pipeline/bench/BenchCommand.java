@@ -85,7 +85,7 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         InputPaths.files(spec, List.of(images)); // the inputs' rule of every command, before any measurement
         Path pythonPath = Path.of(System.getProperty(CliDefaults.HOME_PROPERTY, ".")).resolve("models").resolve("python");
-        Benchmark.run(new Benchmark.Options(model.orDefault(), nullModel, images, parts, seconds, rounds, jobImages,
+        Benchmark.run(new Benchmark.Options(Path.of(model.orDefault()), nullModel, images, parts, seconds, rounds, jobImages,
                 Duration.ofSeconds(soakSeconds), soakRate, corpusRuns, largePhotos, python, pythonPath, jobSettings.overrides(), report, plot), System.out);
         return 0;
     }

@@ -55,7 +55,7 @@ public final class DemoCommand implements Callable<Integer> {
         if (images != null) {
             InputPaths.files(spec, List.of(images)); // the inputs' rule of every command, before the broker starts
         }
-        DemoReport result = DemoRunner.run(new DemoRunner.Options(images, model.orDefault(), preview, codebookPlot, samples, overrides.overrides()));
+        DemoReport result = DemoRunner.run(new DemoRunner.Options(images, Path.of(model.orDefault()), preview, codebookPlot, samples, overrides.overrides()));
         System.out.print(result.summary());
         if (report != null) {
             result.writeJson(report);

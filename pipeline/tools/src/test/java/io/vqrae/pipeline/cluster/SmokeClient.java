@@ -12,6 +12,7 @@ import io.vqrae.schemas.DeadLetterRecord;
 import io.vqrae.schemas.FeatureRecord;
 import io.vqrae.schemas.TokenRecord;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +25,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.plugin.PluginUtils;
 import org.apache.flink.util.FileUtils;
 
 /**
@@ -34,7 +39,8 @@ import org.apache.flink.util.FileUtils;
  * produce BOOTSTRAP MODEL_DIR TOPIC_SUFFIX SAMPLES IDS_FILE   writes the inputs, lists them in IDS_FILE, prints their count
  * check   BOOTSTRAP MODEL_DIR TOPIC_SUFFIX IDS_FILE           prints "TOKENS FEATURES DEAD_LETTERS"; exit 3 on any mismatch
  * shard   SAMPLES SHARD IDS_FILE                              writes the samples as a WebDataset shard, prints their count
- * check-corpus OUTPUT_DIR IDS_FILE                            the same check on a tokenize-corpus output folder
+ * upload  FILE URI                                            copies FILE to URI (s3://...) with the cluster's filesystems
+ * check-corpus OUTPUT_DIR IDS_FILE                            the same check on a tokenize-corpus output folder (local or s3://...)
  * stream  BOOTSTRAP MODEL_DIR TOPIC_SUFFIX IMAGES RATE PARTITIONS IDS_FILE
  *                                                             creates the topics, lists IMAGES ids in IDS_FILE, then
  *                                                             writes them at RATE images/s (a fault campaign's input)
@@ -58,7 +64,11 @@ public final class SmokeClient {
             case "produce" -> System.out.println(produce(config(args[1], args[2], args[3]), Integer.parseInt(args[4]), Path.of(args[5])));
             case "check" -> System.exit(check(config(args[1], args[2], args[3]), Path.of(args[4])) ? 0 : 3);
             case "shard" -> System.out.println(shard(Integer.parseInt(args[1]), Path.of(args[2]), Path.of(args[3])));
-            case "check-corpus" -> System.exit(checkCorpus(args[1], Path.of(args[2])) ? 0 : 3);
+            case "upload" -> upload(Path.of(args[1]), args[2]);
+            case "check-corpus" -> {
+                initializeFileSystems();
+                System.exit(checkCorpus(args[1], Path.of(args[2])) ? 0 : 3);
+            }
             case "stream" -> stream(config(args[1], args[2], args[3], Integer.parseInt(args[6])), Integer.parseInt(args[4]),
                     Double.parseDouble(args[5]), Path.of(args[7]));
             case "campaign-check" -> System.exit(FaultCampaign.check(config(args[1], args[2], args[3]), Path.of(args[4]),
@@ -66,10 +76,28 @@ public final class SmokeClient {
                             Integer.parseInt(args[9]), Integer.parseInt(args[10]))) ? 0 : 3);
             default -> {
                 System.err.println("usage: produce BOOTSTRAP MODEL_DIR TOPIC_SUFFIX SAMPLES IDS_FILE | check BOOTSTRAP MODEL_DIR"
-                        + " TOPIC_SUFFIX IDS_FILE | shard SAMPLES SHARD IDS_FILE | check-corpus OUTPUT_DIR IDS_FILE | stream ..."
+                        + " TOPIC_SUFFIX IDS_FILE | shard SAMPLES SHARD IDS_FILE | upload FILE URI | check-corpus OUTPUT_DIR IDS_FILE | stream ..."
                         + " | campaign-check ... (see the class comment)");
                 System.exit(2);
             }
+        }
+    }
+
+    /**
+     * This JVM's filesystems set up as the cluster's processes set up theirs: from the Flink configuration in
+     * {@code FLINK_CONF_DIR} (the S3 endpoint) and the plugins in {@code FLINK_PLUGINS_DIR} (flink-s3-fs-hadoop).
+     */
+    private static void initializeFileSystems() {
+        Configuration flink = GlobalConfiguration.loadConfiguration();
+        FileSystem.initialize(flink, PluginUtils.createPluginManagerFromRootFolder(flink));
+    }
+
+    /** Copies a local file to {@code uri}, as a user puts a corpus's shards into a bucket. */
+    static void upload(Path file, String uri) throws IOException {
+        initializeFileSystems();
+        org.apache.flink.core.fs.Path target = new org.apache.flink.core.fs.Path(uri);
+        try (OutputStream out = target.getFileSystem().create(target, FileSystem.WriteMode.NO_OVERWRITE)) {
+            Files.copy(file, out);
         }
     }
 
