@@ -12,10 +12,10 @@ FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 # The same table as Java's SchemaEvolutionTest: released fingerprints never change.
 RELEASED = {
     "ImageRecord": [0xb71e02054e15662f],
-    "TokenRecord": [0xdbe90410bbaca45c],
-    "FeatureRecord": [0x1f2b87979e7428ed],
+    "TokenRecord": [0xdbe90410bbaca45c, 0xb3d1732017e7395c],
+    "FeatureRecord": [0x1f2b87979e7428ed, 0xec94a93c9d285822],
     "DeadLetterRecord": [0x0433aab785dd67ed],
-    "DuplicateRecord": [0xad0a85ac5bd79a87],
+    "DuplicateRecord": [0xad0a85ac5bd79a87, 0x1ece1c93f9e9e64c],
 }
 
 

@@ -12,17 +12,25 @@ import java.io.Serializable;
  *     larger images are refused before any pixel buffer is allocated (decompression bombs)
  * @param maxImageBytes largest encoded image accepted
  * @param deadLetterMaxOriginalBytes how much of a rejected input its dead letter keeps
+ * @param maxMetadataBytes the most UTF-8 bytes of metadata, text and source URI an input may bring to its output
+ *     records (each of its records carries them); the record limit makes room for them, and an input bringing
+ *     more becomes a dead letter ({@code record_too_large})
  */
-public record InputLimits(long maxPixels, int maxImageBytes, int deadLetterMaxOriginalBytes) implements Serializable {
+public record InputLimits(long maxPixels, int maxImageBytes, int deadLetterMaxOriginalBytes, int maxMetadataBytes)
+        implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    /** The decoder's own defaults (64 Mi pixels, 32 MiB) and 256 KiB of a rejected input. */
+    /** Largest {@code max-metadata-bytes}: metadata is a record's side dish, not a second payload. */
+    public static final int MAX_METADATA_BYTES_LIMIT = 16 * 1024 * 1024;
+
+    /** The decoder's own defaults (64 Mi pixels, 32 MiB), 256 KiB of a rejected input and 64 KiB of metadata. */
     public static final InputLimits DEFAULT = new InputLimits(
-            ImageDecoder.DEFAULT_MAX_PIXELS, ImageDecoder.DEFAULT_MAX_INPUT_BYTES, 256 * 1024);
+            ImageDecoder.DEFAULT_MAX_PIXELS, ImageDecoder.DEFAULT_MAX_INPUT_BYTES, 256 * 1024, 64 * 1024);
 
     public InputLimits {
         InvalidSettingException.requireBetween("max-pixels", maxPixels, 1, ImageDecoder.MAX_PIXELS_LIMIT);
         InvalidSettingException.requireBetween("max-image-bytes", maxImageBytes, 1, Integer.MAX_VALUE);
         InvalidSettingException.requireBetween("dead-letter-max-original-bytes", deadLetterMaxOriginalBytes, 0, Integer.MAX_VALUE);
+        InvalidSettingException.requireBetween("max-metadata-bytes", maxMetadataBytes, 0, MAX_METADATA_BYTES_LIMIT);
     }
 }

@@ -21,7 +21,7 @@ class RecordLimitsTest {
         assertThat(RecordLimits.forModel(TINY, new FeatureOutput(FeatureMode.PER_TOKEN, FeatureDtype.FLOAT32), InputLimits.DEFAULT, 0)
                 .maxRecordBytes()).isEqualTo(MIB);
         // A dead letter keeping 4 MiB of its input is then the largest record.
-        InputLimits keepMore = new InputLimits(InputLimits.DEFAULT.maxPixels(), 32 * MIB, 4 * MIB);
+        InputLimits keepMore = new InputLimits(InputLimits.DEFAULT.maxPixels(), 32 * MIB, 4 * MIB, InputLimits.DEFAULT.maxMetadataBytes());
         assertThat(RecordLimits.forModel(TINY, FeatureOutput.DEFAULT, keepMore, 0).maxRecordBytes())
                 .isEqualTo(4 * MIB + RecordLimits.HEADROOM_BYTES);
         // The input topic takes the largest accepted image.
@@ -29,6 +29,19 @@ class RecordLimitsTest {
                 .isEqualTo(32 * MIB + RecordLimits.HEADROOM_BYTES);
         // Configured, it is taken as it is.
         assertThat(RecordLimits.forModel(TINY, FeatureOutput.DEFAULT, InputLimits.DEFAULT, 200_000).maxRecordBytes()).isEqualTo(200_000);
+    }
+
+    @Test
+    void theMetadataAnInputMayBringCountsTowardTheRecordLimit() {
+        // 128 KiB of float32 per-token features and 2 MiB of metadata: above Kafka's 1 MiB, so both count.
+        InputLimits moreMetadata = new InputLimits(InputLimits.DEFAULT.maxPixels(), 32 * MIB, 256 * 1024, 2 * MIB);
+        RecordLimits limits = RecordLimits.forModel(TINY, new FeatureOutput(FeatureMode.PER_TOKEN, FeatureDtype.FLOAT32), moreMetadata, 0);
+        assertThat(limits.maxRecordBytes()).isEqualTo(256 * 128 * 4 + 2 * MIB + RecordLimits.HEADROOM_BYTES);
+        assertThat(limits.maxMetadataBytes()).isEqualTo(2 * MIB);
+        assertThat(limits.cappedAt(MIB).maxMetadataBytes()).isEqualTo(2 * MIB);
+        assertThat(InputLimits.DEFAULT.maxMetadataBytes()).isEqualTo(64 * 1024);
+        assertThatThrownBy(() -> new InputLimits(InputLimits.DEFAULT.maxPixels(), MIB, 0, InputLimits.MAX_METADATA_BYTES_LIMIT + 1))
+                .hasMessageContaining("max-metadata-bytes");
     }
 
     @Test

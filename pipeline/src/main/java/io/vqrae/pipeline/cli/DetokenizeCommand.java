@@ -11,6 +11,7 @@ import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.kafka.OutputReader;
 import io.vqrae.schemas.TokenRecord;
+import io.vqrae.schemas.versions.ReleasedSchemas;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -139,7 +140,7 @@ final class DetokenizeCommand implements Callable<Integer> {
 
     private List<Grid> fromTopic(JobConfig jobConfig) {
         List<Grid> grids = new ArrayList<>();
-        for (TokenRecord record : OutputReader.read(jobConfig.kafka(), topic, TokenRecord.getDecoder(), Duration.ofMinutes(1))) {
+        for (TokenRecord record : OutputReader.read(jobConfig.kafka(), topic, ReleasedSchemas.decoder(TokenRecord.class), Duration.ofMinutes(1))) {
             grids.add(grid(record));
         }
         return grids;

@@ -31,6 +31,7 @@ public final class ReleasedSchemas {
 
     private static final String FOLDER = "/io/vqrae/schemas/released/";
     private static final Map<String, List<Schema>> VERSIONS = new ConcurrentHashMap<>();
+    private static final Map<String, SchemaStore.Cache> STORES = new ConcurrentHashMap<>();
 
     private ReleasedSchemas() {}
 
@@ -44,11 +45,13 @@ public final class ReleasedSchemas {
         return VERSIONS.computeIfAbsent(record, ReleasedSchemas::load);
     }
 
-    /** A store of every released version of {@code record}, by fingerprint: Avro's {@link SchemaStore}. */
-    public static SchemaStore.Cache store(String record) {
-        SchemaStore.Cache store = new SchemaStore.Cache();
-        versions(record).forEach(store::addSchema);
-        return store;
+    /** A store of every released version of {@code record}, by fingerprint: Avro's {@link SchemaStore} (thread-safe). */
+    public static SchemaStore store(String record) {
+        return STORES.computeIfAbsent(record, name -> {
+            SchemaStore.Cache store = new SchemaStore.Cache();
+            versions(name).forEach(store::addSchema);
+            return store;
+        });
     }
 
     /**

@@ -24,10 +24,10 @@ class SchemaEvolutionTest {
     /** Every released version's single-object fingerprint, oldest first. */
     private static final Map<String, List<String>> FINGERPRINTS = Map.of(
             "ImageRecord", List.of("b71e02054e15662f"),
-            "TokenRecord", List.of("dbe90410bbaca45c"),
-            "FeatureRecord", List.of("1f2b87979e7428ed"),
+            "TokenRecord", List.of("dbe90410bbaca45c", "b3d1732017e7395c"),
+            "FeatureRecord", List.of("1f2b87979e7428ed", "ec94a93c9d285822"),
             "DeadLetterRecord", List.of("433aab785dd67ed"),
-            "DuplicateRecord", List.of("ad0a85ac5bd79a87"));
+            "DuplicateRecord", List.of("ad0a85ac5bd79a87", "1ece1c93f9e9e64c"));
 
     @Test
     void everyVersionReadsEveryOtherAndTodaysSchemaIsReleased() throws IOException {
