@@ -241,7 +241,8 @@ class WebDatasetShards(_FileDataset):
             raise ValueError(f"{shard}: member key {key!r} does not encode the JSON id {sample_id!r}")
         source = meta.get("source") or {}
         common = dict(id=sample_id, image_sha256=meta.get("image_sha256"), metadata=meta.get("metadata"),
-                      text=meta.get("text"), source_path=source.get("path"), source_member=source.get("member"),
+                      text=meta.get("text"), source_uri=source.get("path"), source_path=source.get("path"),
+                      source_member=source.get("member"),
                       source_topic=source.get("topic"))
         duplicate_of = meta.get("duplicate_of")
         if duplicate_of is not None:
