@@ -1,7 +1,5 @@
 package io.vqrae.operators.data;
 
-import java.util.Objects;
-
 /**
  * Where an input came from in its source, carried to every output so a record can be traced back (and a
  * dead-lettered image re-read): a Kafka position, or a file; and what came with it there.
@@ -11,7 +9,7 @@ import java.util.Objects;
  * @param offset offset within the partition; null for file sources
  * @param file the file the input was read from; null for Kafka sources
  * @param metadata what came with the input (an ImageRecord's metadata and source URI, a file's sidecars), copied
- *     to its output records; {@link InputMetadata#NONE} when nothing did
+ *     to its output records; {@link InputMetadata#NONE} when nothing did (null is taken as that)
  */
 public record Origin(String topic, Integer partition, Long offset, SourceFile file, InputMetadata metadata) {
 
@@ -19,7 +17,11 @@ public record Origin(String topic, Integer partition, Long offset, SourceFile fi
     public static final Origin NONE = new Origin(null, null, null, null);
 
     public Origin {
-        Objects.requireNonNull(metadata, "metadata");
+        // Null when restored from a checkpoint taken before Origin carried metadata (Flink fills a field it did not
+        // write with null): that input came with none the outputs kept.
+        if (metadata == null) {
+            metadata = InputMetadata.NONE;
+        }
     }
 
     /** A position with the metadata of its file, if any. */
