@@ -6,6 +6,7 @@ Every test is skipped unless its environment variables are set:
 * test_read_kafka_outputs: VQRAE_BOOTSTRAP, VQRAE_TOKENS_TOPIC, VQRAE_FEATURES_TOPIC,
   VQRAE_DEAD_LETTER_TOPIC, VQRAE_EXPECTED
 * test_read_file_outputs: VQRAE_CORPUS_DIRS (os.pathsep-separated), VQRAE_CORPUS_EXPECTED
+* test_read_mixed_versions: VQRAE_MIXED_DIR (an avro run with v1 files added), VQRAE_MIXED_EXPECTED
 
 Expected JSON (written by Java)::
 
@@ -64,7 +65,7 @@ def test_produce_image_records():
         with open(path, "rb") as f:
             image = f.read()
         assert len(image) <= MAX_IMAGE_BYTES, f"{path} is {len(image)} bytes, over the 8 MiB this test allows"
-        value = encode_image_record(name, image, source_uri=path, metadata={"producer": "python"})
+        value = encode_image_record(name, image, source_uri=path, metadata={"producer": "python", "caption": f"caption of {name}"})
         while True:
             try:
                 producer.produce(topic, key=name.encode("utf-8"), value=value, on_delivery=on_delivery)
@@ -154,13 +155,18 @@ def _dead_letter_reasons(records, what):
 
 
 def test_read_kafka_outputs():
-    bootstrap, tokens, features, dead_topic, expected_path = _env(
-        "VQRAE_BOOTSTRAP", "VQRAE_TOKENS_TOPIC", "VQRAE_FEATURES_TOPIC", "VQRAE_DEAD_LETTER_TOPIC", "VQRAE_EXPECTED")
+    bootstrap, tokens, features, dead_topic, expected_path, _ = _env(
+        "VQRAE_BOOTSTRAP", "VQRAE_TOKENS_TOPIC", "VQRAE_FEATURES_TOPIC", "VQRAE_DEAD_LETTER_TOPIC", "VQRAE_EXPECTED",
+        "VQRAE_IMAGES_DIR")
     expected = _load(expected_path)
     with_features = any(e.get("features") for e in expected["images"].values())
     dataset = KafkaTokenDataset(bootstrap, tokens, features if with_features else None)
     samples = list(DataLoader(dataset, batch_size=None, num_workers=2))
-    _check_samples(samples, expected, "kafka", check_sidecars=False)
+    # The topics mix the job's v2 records (captions from the producer's metadata) and v1 ones (none).
+    _check_samples(samples, expected, "kafka", check_sidecars=True)
+    for s in samples:
+        caption = expected["images"][s["id"]].get("text")
+        assert s["source_uri"] == (None if caption is None else os.path.join(os.environ["VQRAE_IMAGES_DIR"], s["id"]))
 
     dead = [decode(v, expected="DeadLetterRecord")[1] for v in _read_topic(bootstrap, dead_topic)]
     assert _dead_letter_reasons(dead, "kafka") == expected["dead_letters"]
@@ -215,3 +221,13 @@ def test_read_file_outputs():
         tested.append(fmt)
     if not tested:
         pytest.skip("no webdataset or avro directory in VQRAE_CORPUS_DIRS")
+
+
+def test_read_mixed_versions():
+    directory, expected_path = _env("VQRAE_MIXED_DIR", "VQRAE_MIXED_EXPECTED")
+    expected = _load(expected_path)
+    samples = list(DataLoader(AvroFiles(directory), batch_size=None, num_workers=2))
+    # v1 files have no metadata or text (None), v2 files have the corpus sidecars'; both in one pass.
+    _check_samples(samples, expected, f"mixed avro folder {directory}", check_sidecars=True)
+    v1 = sorted(s["id"] for s in samples if s["id"].startswith("v1-"))
+    assert v1 == ["v1-a-copy.png", "v1-b.png"]

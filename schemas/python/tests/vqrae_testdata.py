@@ -52,7 +52,7 @@ def token_record(sample_id: str, grid=(2, 3), codebook_size: int = 1024, codeboo
         "codebook_sha256": codebook, "grid_height": grid[0], "grid_width": grid[1], "codebook_size": codebook_size,
         "dtype": "uint32" if wide else "uint16", "token_ids": ids.astype("<u4" if wide else "<u2").tobytes(),
         "mean_quant_error": 0.5, "source_topic": None, "source_partition": None, "source_offset": None,
-        "processed_at": WHEN,
+        "processed_at": WHEN, "metadata": None, "text": None, "source_uri": None,
     }
     record.update(extra)
     return record
@@ -65,6 +65,7 @@ def feature_record(sample_id: str, dtype: str = "float16", shape=(6, 4), kind: s
         "codebook_sha256": codebook, "kind": kind, "shape": list(shape), "dtype": dtype,
         "values": feature_array(sample_id, dtype, shape).tobytes(), "source_topic": None,
         "source_partition": None, "source_offset": None, "processed_at": WHEN,
+        "metadata": None, "text": None, "source_uri": None,
     }
 
 

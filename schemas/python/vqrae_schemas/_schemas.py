@@ -1,8 +1,10 @@
-"""The pipeline's Avro schemas, loaded from the package's ``avro/`` folder.
+"""The pipeline's Avro schemas, loaded from the package's ``avro/`` folder, and their released versions.
 
 That folder is ``schemas/src/main/avro`` itself (a symlink in the source tree,
 copied into wheels), so Python and Java always read the same ``.avsc`` files:
-there is no second copy to drift.
+there is no second copy to drift. ``released/`` is ``schemas/released`` the same
+way: every released version of each record schema (``NAME/vN.avsc``, complete
+with its enums), the writer schemas of records already written.
 
 Record schemas refer to enums defined in other files (``"type": "FailureStage"``,
 namespace ``io.vqrae.schemas``), so the files are parsed in dependency order
@@ -219,6 +221,37 @@ def load_schemas() -> Dict[str, SchemaInfo]:
         form = parsing_canonical_form(js, named)
         fullname = getattr(parsed, "fullname", file)
         out[file] = SchemaInfo(file, fullname, parsed, form, crc64_avro(form.encode("utf-8")))
+    return out
+
+
+def released_dir():
+    """The packaged ``released/`` folder: ``NAME/v1.avsc``, ``NAME/v2.avsc``... per record type."""
+    return resources.files(__package__).joinpath("released")
+
+
+@functools.lru_cache(maxsize=None)
+def load_released() -> Dict[str, List[SchemaInfo]]:
+    """Every released version of every record schema, by short name, oldest (v1) first.
+
+    Each file is complete (named types inline), so each is parsed on its own.
+    """
+    out: Dict[str, List[SchemaInfo]] = {}
+    for folder in sorted(released_dir().iterdir(), key=lambda entry: entry.name):
+        versions = []
+        while True:
+            entry = folder.joinpath(f"v{len(versions) + 1}.avsc")
+            if not entry.is_file():
+                break
+            js = json.loads(entry.read_text(encoding="utf-8"))
+            named: Dict[str, dict] = {}
+            _definitions(js, None, named)
+            form = parsing_canonical_form(js, named)
+            parsed = avro.schema.make_avsc_object(js, avro.name.Names())
+            versions.append(SchemaInfo(folder.name, parsed.fullname, parsed, form, crc64_avro(form.encode("utf-8"))))
+        if versions:
+            out[folder.name] = versions
+    if not out:
+        raise RuntimeError(f"no released schemas in {released_dir()}: the package was built without them")
     return out
 
 

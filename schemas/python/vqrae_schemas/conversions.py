@@ -12,6 +12,7 @@ collate refuses: batch them with ``DataLoader(ds, batch_size=8, collate_fn=colla
 
 from __future__ import annotations
 
+import json
 import math
 from typing import List, Mapping, Optional, Sequence
 
@@ -25,7 +26,7 @@ FEATURE_DTYPES = {"float32": np.dtype("<f4"), "float16": np.dtype("<f2"), "bfloa
 SAMPLE_KEYS = (
     "id", "token_ids", "grid", "codebook_size", "features", "feature_kind",
     "image_sha256", "model_id", "model_version", "codebook_sha256", "mean_quant_error",
-    "processed_at", "duplicate_of", "metadata", "text",
+    "processed_at", "duplicate_of", "metadata", "text", "source_uri",
     "source_path", "source_member", "source_topic", "source_partition", "source_offset",
 )
 
@@ -105,14 +106,31 @@ def make_sample(**values: object) -> dict:
 
 
 _TOKEN_FIELDS = ("id", "image_sha256", "model_id", "model_version", "codebook_sha256", "grid_height",
-                 "grid_width", "codebook_size", "dtype", "token_ids", "mean_quant_error", "processed_at")
+                 "grid_width", "codebook_size", "dtype", "token_ids", "mean_quant_error", "processed_at", "metadata")
+
+
+def metadata_value(text: Optional[str]) -> object:
+    """A record's ``metadata`` (JSON text) as the JSON value it holds, as WebDataset samples carry it.
+
+    Metadata that is not JSON (a sidecar that did not parse) is kept as the string, as the WebDataset
+    writer keeps it, rather than lost.
+    """
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def sample_from_records(token: Mapping[str, object], feature: Optional[Mapping[str, object]] = None) -> dict:
     """A sample from a decoded TokenRecord and, optionally, the FeatureRecord of the same id.
 
-    TokenRecord fields not converted here (source_topic, source_partition,
-    source_offset and any field a newer writer schema adds) are copied as-is.
+    ``metadata`` (JSON text since TokenRecord v2) becomes the JSON value it holds;
+    the other TokenRecord fields not converted here (text, source_uri,
+    source_topic, source_partition, source_offset and any field a newer schema
+    adds) are copied as-is. Records written by v1 have no metadata, text or
+    source_uri: they decode as None.
     """
     if feature is not None:
         if feature["id"] != token["id"]:
@@ -134,6 +152,7 @@ def sample_from_records(token: Mapping[str, object], feature: Optional[Mapping[s
         codebook_sha256=token["codebook_sha256"],
         mean_quant_error=token["mean_quant_error"],
         processed_at=token["processed_at"],
+        metadata=metadata_value(token.get("metadata")),
     )
     for key, value in token.items():
         if key not in _TOKEN_FIELDS:

@@ -38,7 +38,7 @@ import numpy as np
 import torch.utils.data
 
 from ._common import CodebookGuard, reader_slot, resolve_rank, split
-from .conversions import feature_array_to_tensor, make_sample, sample_from_records, token_array_to_tensor
+from .conversions import feature_array_to_tensor, make_sample, metadata_value, sample_from_records, token_array_to_tensor
 
 SUCCESS_FILE = "_SUCCESS.json"
 
@@ -241,7 +241,8 @@ class WebDatasetShards(_FileDataset):
             raise ValueError(f"{shard}: member key {key!r} does not encode the JSON id {sample_id!r}")
         source = meta.get("source") or {}
         common = dict(id=sample_id, image_sha256=meta.get("image_sha256"), metadata=meta.get("metadata"),
-                      text=meta.get("text"), source_path=source.get("path"), source_member=source.get("member"),
+                      text=meta.get("text"), source_uri=source.get("path"), source_path=source.get("path"),
+                      source_member=source.get("member"),
                       source_topic=source.get("topic"))
         duplicate_of = meta.get("duplicate_of")
         if duplicate_of is not None:
@@ -314,10 +315,11 @@ class AvroFiles(_FileDataset):
     holds its share of the features in memory (about the features folder's size
     divided by the number of readers), before yielding its first sample.
 
-    ``metadata`` and ``text`` are not in TokenRecord, so they are None here
-    (unless a newer writer schema adds such fields: extra TokenRecord fields are
-    copied into the sample as-is). Duplicates come from ``DIR/duplicates/*.avro``
-    after the tokens, split the same way.
+    ``metadata`` (as the JSON value it holds), ``text`` and ``source_uri`` come from
+    TokenRecord v2; records of v1 files have none, so they are None, and a folder
+    may hold files of both (each file names its writer schema). Duplicates come from
+    ``DIR/duplicates/*.avro`` after the tokens, split the same way, with their own
+    metadata and text.
     """
 
     def __init__(self, directory: str, *, features: bool = True, duplicates: str = "skip",
@@ -357,6 +359,8 @@ class AvroFiles(_FileDataset):
                 for dup in _read_avro(path):
                     yield make_sample(id=dup["id"], image_sha256=dup["image_sha256"],
                                       duplicate_of=dup["duplicate_of"], source_path=dup.get("source_path"),
+                                      metadata=metadata_value(dup.get("metadata")), text=dup.get("text"),
+                                      source_uri=dup.get("source_uri"),
                                       source_topic=dup.get("source_topic"), source_partition=dup.get("source_partition"),
                                       source_offset=dup.get("source_offset"))
 

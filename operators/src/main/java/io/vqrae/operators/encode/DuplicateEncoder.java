@@ -27,6 +27,9 @@ public final class DuplicateEncoder implements MapFunction<Duplicate, EncodedSam
                 .setSourcePartition(origin.partition())
                 .setSourceOffset(origin.offset())
                 .setDetectedAt(Instant.ofEpochMilli(duplicate.detectedAtMillis()))
+                .setMetadata(origin.metadata().json())
+                .setText(origin.metadata().text())
+                .setSourceUri(origin.metadata().sourceUri())
                 .build();
         return new EncodedRecord(RecordKind.DUPLICATE, duplicate.id(), RecordEncoder.bytes(record::toByteBuffer), origin);
     }

@@ -32,7 +32,10 @@ import org.apache.flink.util.Collector;
  *
  * <p>Every input ends as one {@link EncodedSample}: its token record (and feature record unless features are
  * off) or exactly one dead letter: if either output of an image would exceed the sink's record limit, neither is written
- * and the image is dead-lettered with reason {@code record_too_large} ({@link ReasonCode#RECORD_TOO_LARGE}).
+ * and the image is dead-lettered with reason {@code record_too_large} ({@link ReasonCode#RECORD_TOO_LARGE}). Both records carry what came with the input
+ * ({@link io.vqrae.operators.data.InputMetadata}: its metadata, text and source URI); an input bringing more than
+ * {@code limits.max-metadata-bytes} of them is dead-lettered with the same reason, so the record limit, which makes
+ * room for that much, stays an upper bound the topics were sized for.
  *
  * <p>Dead letters must fit as well: one the sink refuses would fail the job again on every replay. A dead
  * letter over the limit sheds detail in the order a reader can best do without it: first
@@ -74,6 +77,14 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
     @Override
     public void processElement1(TokenizedImage result, Context ctx, Collector<EncodedSample> out) {
         long start = System.nanoTime();
+        int metadataBytes = result.origin().metadata().utf8Bytes();
+        if (metadataBytes > spec.limits().maxMetadataBytes()) {
+            String message = "the input's metadata, text and source URI take " + metadataBytes + " bytes, more than limits.max-metadata-bytes ("
+                    + spec.limits().maxMetadataBytes() + ") that each of its records may carry";
+            processElement2(Rejection.withoutOriginal(result.id(), ReasonCode.RECORD_TOO_LARGE, message,
+                    result.origin(), result.processedAtMillis()), ctx, out);
+            return;
+        }
         EncodedRecord tokens = new EncodedRecord(RecordKind.TOKENS, result.id(), bytes(tokenRecord(result)::toByteBuffer), result.origin());
         EncodedRecord features = result.features() == null
                 ? null
@@ -197,6 +208,9 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
                 .setSourcePartition(origin.partition())
                 .setSourceOffset(origin.offset())
                 .setProcessedAt(Instant.ofEpochMilli(result.processedAtMillis()))
+                .setMetadata(origin.metadata().json())
+                .setText(origin.metadata().text())
+                .setSourceUri(origin.metadata().sourceUri())
                 .build();
     }
 
@@ -221,6 +235,9 @@ public final class RecordEncoder extends CoProcessFunction<TokenizedImage, Rejec
                 .setSourcePartition(origin.partition())
                 .setSourceOffset(origin.offset())
                 .setProcessedAt(Instant.ofEpochMilli(result.processedAtMillis()))
+                .setMetadata(origin.metadata().json())
+                .setText(origin.metadata().text())
+                .setSourceUri(origin.metadata().sourceUri())
                 .build();
     }
 

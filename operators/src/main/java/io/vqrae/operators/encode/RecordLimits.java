@@ -14,8 +14,11 @@ import java.io.Serializable;
  *     bigger token and feature records are dead-lettered with reason {@code record_too_large},
  *     bigger dead letters are trimmed
  * @param maxInputRecordBytes what the input topic must take: the largest image the decode stage accepts
+ * @param maxMetadataBytes the most bytes of metadata, text and source URI an image's records may carry
+ *     ({@code limits.max-metadata-bytes}); an image bringing more is dead-lettered with reason
+ *     {@value RecordEncoder#RECORD_TOO_LARGE}
  */
-public record RecordLimits(int maxRecordBytes, int maxInputRecordBytes) implements Serializable {
+public record RecordLimits(int maxRecordBytes, int maxInputRecordBytes, int maxMetadataBytes) implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /**
@@ -41,19 +44,23 @@ public record RecordLimits(int maxRecordBytes, int maxInputRecordBytes) implemen
             throw new IllegalArgumentException("Record limits must be at least " + MIN_RECORD_BYTES + " bytes, got "
                     + maxRecordBytes + " (output) and " + maxInputRecordBytes + " (input)");
         }
+        if (maxMetadataBytes < 0) {
+            throw new IllegalArgumentException("The metadata limit must not be negative, got " + maxMetadataBytes);
+        }
     }
 
     /**
      * The limits for {@code model} writing {@code features}: {@code configuredMaxRecordBytes} when it is
-     * positive, else the largest token, feature or dead-letter record plus {@link #HEADROOM_BYTES}.
+     * positive, else the largest token or feature record with the most metadata an input may bring, or the
+     * largest dead letter, plus {@link #HEADROOM_BYTES}.
      */
     public static RecordLimits forModel(
             ModelManifest model, FeatureOutput features, InputLimits inputs, int configuredMaxRecordBytes) {
-        long largestPayload = Math.max(
-                Math.max(features.bytesPerImage(model), (long) model.numTokens() * TokenIds.width(TokenIds.typeFor(model.codebookSize()))),
-                inputs.deadLetterMaxOriginalBytes());
+        long largestOutput = Math.max(features.bytesPerImage(model), (long) model.numTokens() * TokenIds.width(TokenIds.typeFor(model.codebookSize())))
+                + inputs.maxMetadataBytes();
+        long largestPayload = Math.max(largestOutput, inputs.deadLetterMaxOriginalBytes());
         int records = configuredMaxRecordBytes > 0 ? configuredMaxRecordBytes : kafkaSize(largestPayload);
-        return new RecordLimits(records, inputRecordBytes(inputs));
+        return new RecordLimits(records, inputRecordBytes(inputs), inputs.maxMetadataBytes());
     }
 
     /** What the input topic must take ({@code max.message.bytes}): an ImageRecord of the largest image accepted. */
@@ -63,7 +70,7 @@ public record RecordLimits(int maxRecordBytes, int maxInputRecordBytes) implemen
 
     /** These limits with the output records capped at {@code maxMessageBytes} (an existing topic's limit). */
     public RecordLimits cappedAt(int maxMessageBytes) {
-        return new RecordLimits(Math.min(maxRecordBytes, maxMessageBytes), maxInputRecordBytes);
+        return new RecordLimits(Math.min(maxRecordBytes, maxMessageBytes), maxInputRecordBytes, maxMetadataBytes);
     }
 
     /** How much of a rejected input a dead letter can keep within {@link #maxRecordBytes}. */

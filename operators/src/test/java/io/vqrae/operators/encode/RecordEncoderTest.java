@@ -6,6 +6,8 @@ import io.vqrae.models.manifest.ModelManifest;
 import io.vqrae.models.onnx.FeatureDtype;
 import io.vqrae.models.testing.TestPaths;
 import io.vqrae.operators.data.FeatureTensor;
+import io.vqrae.operators.data.InputMetadata;
+import io.vqrae.operators.decode.InputLimits;
 import io.vqrae.operators.data.Origin;
 import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.data.Rejection;
@@ -66,6 +68,38 @@ class RecordEncoderTest {
         assertThat(features.getShape()).containsExactly(TOKENS, FEATURE_DIM);
         assertThat(features.getDtype().name()).isEqualTo("float16");
         assertThat(features.getValues().remaining()).isEqualTo(TOKENS * FEATURE_DIM * 2);
+    }
+
+    @Test
+    void bothRecordsCarryWhatCameWithTheInputAndTooMuchOfItIsADeadLetter() throws Exception {
+        InputMetadata metadata = new InputMetadata("{\"caption\":\"a red bus\",\"license\":\"cc-by\"}", "a red bus", "s3://photos/bus.jpg");
+        List<EncodedRecord> out = encode(1 << 20, tokenized("a", Origin.of("in", 0, 42, metadata)));
+        TokenRecord tokens = TokenRecord.getDecoder().decode(out.get(0).value());
+        FeatureRecord features = FeatureRecord.getDecoder().decode(out.get(1).value());
+        for (var record : List.of(tokens, features)) {
+            assertThat(record.get("metadata")).isEqualTo("{\"caption\":\"a red bus\",\"license\":\"cc-by\"}");
+            assertThat(record.get("text")).isEqualTo("a red bus");
+            assertThat(record.get("source_uri")).isEqualTo("s3://photos/bus.jpg");
+        }
+        // Without metadata the fields are null, as in a v1 record read by today's reader.
+        TokenRecord bare = TokenRecord.getDecoder().decode(encode(1 << 20, tokenized("b")).get(0).value());
+        assertThat(List.of(bare.getMetadata() == null, bare.getText() == null, bare.getSourceUri() == null)).containsOnly(true);
+
+        // One byte over limits.max-metadata-bytes: a dead letter, whatever room the record limit has.
+        int limit = InputLimits.DEFAULT.maxMetadataBytes();
+        InputMetadata tooMuch = new InputMetadata(null, "x".repeat(limit - "s3://b/k".length() + 1), "s3://b/k");
+        assertThat(encode(1 << 24, tokenized("c", Origin.of("in", 0, 43, tooMuch)))).singleElement().satisfies(record -> {
+            DeadLetterRecord dead = DeadLetterRecord.getDecoder().decode(record.value());
+            assertThat(dead.getId()).isEqualTo("c");
+            assertThat(dead.getReason()).isEqualTo(ReasonCode.RECORD_TOO_LARGE.code());
+            assertThat(dead.getMessage()).isEqualTo("the input's metadata, text and source URI take " + (limit + 1)
+                    + " bytes, more than limits.max-metadata-bytes (" + limit + ") that each of its records may carry");
+            assertThat(dead.getSourceOffset()).isEqualTo(43L);
+        });
+        // Exactly at the limit it is written.
+        InputMetadata atLimit = new InputMetadata(null, "x".repeat(limit - "s3://b/k".length()), "s3://b/k");
+        assertThat(encode(1 << 24, tokenized("d", Origin.of("in", 0, 44, atLimit)))).extracting(EncodedRecord::kind)
+                .containsExactly(RecordKind.TOKENS, RecordKind.FEATURES);
     }
 
     @Test
@@ -156,7 +190,7 @@ class RecordEncoderTest {
 
     private static TwoInputStreamOperatorTestHarness<TokenizedImage, Rejection, EncodedSample> harness(int maxRecordBytes)
             throws Exception {
-        EncoderSpec spec = new EncoderSpec(TestPaths.tinyManifest(), new RecordLimits(maxRecordBytes, maxRecordBytes),
+        EncoderSpec spec = new EncoderSpec(TestPaths.tinyManifest(), new RecordLimits(maxRecordBytes, maxRecordBytes, InputLimits.DEFAULT.maxMetadataBytes()),
                 new MetricsSpec(MetricsConfig.OFF, MetricLabels.of(JOB, TestPaths.tinyManifest()), ReportConfig.OFF));
         var harness = new TwoInputStreamOperatorTestHarness<>(new CoProcessOperator<>(new RecordEncoder(spec)));
         harness.open();
@@ -169,11 +203,15 @@ class RecordEncoderTest {
     }
 
     private static TokenizedImage tokenized(String id) {
+        return tokenized(id, Origin.of("in", 0, 42));
+    }
+
+    private static TokenizedImage tokenized(String id, Origin origin) {
         int[] ids = new int[TOKENS];
         for (int t = 0; t < TOKENS; t++) {
             ids[t] = tokenId(t);
         }
-        return new TokenizedImage(id, "0".repeat(64), Origin.of("in", 0, 42), ids, 1.5f,
+        return new TokenizedImage(id, "0".repeat(64), origin, ids, 1.5f,
                 new FeatureTensor(FeatureMode.PER_TOKEN, FeatureDtype.FLOAT16, new int[] {TOKENS, FEATURE_DIM},
                         new byte[TOKENS * FEATURE_DIM * 2]),
                 1_700_000_000_000L);

@@ -32,6 +32,19 @@ class RecordLimitsTest {
     }
 
     @Test
+    void theMetadataAnInputMayBringCountsTowardTheRecordLimit() {
+        // 128 KiB of float32 per-token features and 2 MiB of metadata: above Kafka's 1 MiB, so both count.
+        InputLimits moreMetadata = InputLimits.DEFAULT.with(l -> l.maxImageBytes(32 * MIB).maxMetadataBytes(2 * MIB));
+        RecordLimits limits = RecordLimits.forModel(TINY, new FeatureOutput(FeatureMode.PER_TOKEN, FeatureDtype.FLOAT32), moreMetadata, 0);
+        assertThat(limits.maxRecordBytes()).isEqualTo(256 * 128 * 4 + 2 * MIB + RecordLimits.HEADROOM_BYTES);
+        assertThat(limits.maxMetadataBytes()).isEqualTo(2 * MIB);
+        assertThat(limits.cappedAt(MIB).maxMetadataBytes()).isEqualTo(2 * MIB);
+        assertThat(InputLimits.DEFAULT.maxMetadataBytes()).isEqualTo(64 * 1024);
+        assertThatThrownBy(() -> new InputLimits(InputLimits.DEFAULT.maxPixels(), MIB, 0, false, InputLimits.MAX_METADATA_BYTES_LIMIT + 1))
+                .hasMessageContaining("max-metadata-bytes");
+    }
+
+    @Test
     void anExistingSmallerTopicCapsTheLimitAndWhatADeadLetterCanKeep() {
         RecordLimits capped = RecordLimits.forModel(TINY, FeatureOutput.DEFAULT, InputLimits.DEFAULT, 0).cappedAt(300_000);
         assertThat(capped.maxRecordBytes()).isEqualTo(300_000);

@@ -8,6 +8,7 @@ import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.kafka.OutputReader;
 import io.vqrae.schemas.TokenRecord;
+import io.vqrae.schemas.versions.ReleasedSchemas;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -97,7 +98,7 @@ final class DetokenizeCommand implements Callable<Integer> {
             Decoding decoding = new Decoding(decoder, manifest, counts);
             if (topic != null) {
                 try {
-                    OutputReader.forEach(jobConfig.kafka(), topic, TokenRecord.getDecoder(), Duration.ofMinutes(1),
+                    OutputReader.forEach(jobConfig.kafka(), topic, ReleasedSchemas.decoder(TokenRecord.class), Duration.ofMinutes(1),
                             record -> decoding.accept(TokenInputs.grid(record)));
                 } catch (IllegalArgumentException e) {
                     throw InputPaths.badInput(spec, e.getMessage() + " on " + jobConfig.kafka().bootstrapServers());

@@ -4,6 +4,7 @@ import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.schemas.DeadLetterRecord;
 import io.vqrae.schemas.FeatureRecord;
 import io.vqrae.schemas.TokenRecord;
+import io.vqrae.schemas.versions.ReleasedSchemas;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -35,9 +36,9 @@ public final class OutputReader {
     public static Outputs readCommitted(JobConfig.Kafka kafka, Duration timeout) {
         JobConfig.Topics topics = kafka.topics();
         return new Outputs(
-                read(kafka, topics.tokens(), TokenRecord.getDecoder(), timeout),
-                read(kafka, topics.features(), FeatureRecord.getDecoder(), timeout),
-                read(kafka, topics.deadLetter(), DeadLetterRecord.getDecoder(), timeout));
+                read(kafka, topics.tokens(), ReleasedSchemas.decoder(TokenRecord.class), timeout),
+                read(kafka, topics.features(), ReleasedSchemas.decoder(FeatureRecord.class), timeout),
+                read(kafka, topics.deadLetter(), ReleasedSchemas.decoder(DeadLetterRecord.class), timeout));
     }
 
     /** Every committed record of {@code topic} up to its last stable offset at call time. */

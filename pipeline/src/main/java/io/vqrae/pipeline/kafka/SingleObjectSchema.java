@@ -5,15 +5,14 @@ import io.vqrae.schemas.DuplicateRecord;
 import io.vqrae.schemas.FeatureRecord;
 import io.vqrae.schemas.ImageRecord;
 import io.vqrae.schemas.TokenRecord;
+import io.vqrae.schemas.versions.ReleasedSchemas;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Objects;
-import org.apache.avro.SchemaNormalization;
 import org.apache.avro.message.BadHeaderException;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.MissingSchemaException;
-import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -21,9 +20,11 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 /**
  * Reads the job's records (Avro single-object encoding) in a Flink consumer:
  * {@code KafkaSource.<TokenRecord>builder().setValueOnlyDeserializer(SingleObjectSchema.tokens())}, or
- * {@code KafkaRecordDeserializationSchema.valueOnly(...)} to keep keys and positions. A value that is not a
- * single-object record of the expected schema fails with the fingerprint it carries and the one expected,
- * so a consumer pointed at the wrong topic says so. Plain JVM code can call {@link #deserialize} directly.
+ * {@code KafkaRecordDeserializationSchema.valueOnly(...)} to keep keys and positions. Records written with any
+ * released version of the schema ({@link ReleasedSchemas}) are read into today's class, so one topic may mix them:
+ * a v1 TokenRecord comes with {@code metadata}, {@code text} and {@code source_uri} null. A value that is not a
+ * single-object record of the expected schema fails with the fingerprint it carries and the ones known, so a
+ * consumer pointed at the wrong topic says so. Plain JVM code can call {@link #deserialize} directly.
  *
  * @param <T> the generated record class
  */
@@ -60,16 +61,15 @@ public final class SingleObjectSchema<T extends SpecificRecordBase> implements D
     @Override
     public T deserialize(byte[] message) throws IOException {
         if (decoder == null) {
-            SpecificData model = SpecificData.getForClass(type);
-            decoder = new BinaryMessageDecoder<>(model, model.getSchema(type));
+            decoder = ReleasedSchemas.decoder(type);
         }
         try {
             return decoder.decode(ByteBuffer.wrap(message));
         } catch (MissingSchemaException e) {
-            long expected = SchemaNormalization.parsingFingerprint64(SpecificData.get().getSchema(type));
             throw new IOException("Not a " + type.getSimpleName() + ": its schema fingerprint is "
                     + (message.length >= 10 ? Long.toHexString(ByteBuffer.wrap(message, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong()) : "missing")
-                    + ", expected " + Long.toHexString(expected) + " (a record of another schema or schema version)", e);
+                    + ", expected one of " + ReleasedSchemas.describe(type.getSimpleName())
+                    + " (a record of another schema, or of a version released after this reader)", e);
         } catch (BadHeaderException e) {
             throw new IOException("Not an Avro single-object record (no C3 01 header): " + e.getMessage(), e);
         }

@@ -27,6 +27,12 @@ import io.vqrae.schemas.TokenRecord;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -83,9 +89,7 @@ class CorpusJobTest {
             ids.add(sample.id());
             tokens.put(sample.id(), sample.tokenIds());
             assertThat(sample.features().shape()).as(sample.id()).containsExactly(256, 128);
-            if (format == JobConfig.OutputFormat.WEBDATASET) {
-                assertMetadata(sample);
-            }
+            assertMetadata(sample);
         });
         if (format == JobConfig.OutputFormat.PARQUET) {
             // The JVM reader (no Hadoop) agrees with parquet-avro's own over Hadoop's client.
@@ -97,6 +101,7 @@ class CorpusJobTest {
             byHadoop.forEach((id, expected) -> assertThat(tokens.get(id)).as(id).containsExactly(expected));
             assertThat(ParquetFiles.readFolder(out.resolve(OutputFolders.FEATURES), FeatureRecord.class))
                     .extracting(FeatureRecord::getId).containsExactlyInAnyOrderElementsOf(corpus.decodable());
+            assertCaptionsThroughDuckDb(out);
         }
         assertThat(ids).containsExactlyInAnyOrderElementsOf(corpus.decodable());
         for (String id : ids) {
@@ -243,6 +248,32 @@ class CorpusJobTest {
         }
         reader.duplicates().forEach(duplicate -> samples.add(CorpusSample.of(duplicate)));
         return samples;
+    }
+
+    /**
+     * The Parquet files as DuckDB's JDBC driver (a reader nobody here wrote) reads them: each tokenized input's
+     * caption and metadata in the token and the feature files, and the file it came from as its source URI.
+     */
+    private static void assertCaptionsThroughDuckDb(Path out) throws Exception {
+        for (String folder : List.of(OutputFolders.TOKENS, OutputFolders.FEATURES)) {
+            Map<String, String> captions = new HashMap<>();
+            try (Connection duckdb = DriverManager.getConnection("jdbc:duckdb:");
+                    Statement query = duckdb.createStatement();
+                    ResultSet rows = query.executeQuery("SELECT id, text, metadata, source_uri FROM read_parquet('"
+                            + out.resolve(folder) + "/**/*.parquet')")) {
+                while (rows.next()) {
+                    String id = rows.getString("id");
+                    captions.put(id, rows.getString("text"));
+                    String metadata = corpus.metadata().get(id);
+                    assertThat(rows.getString("metadata") == null ? null : JSON.readTree(rows.getString("metadata")))
+                            .as(folder + " " + id).isEqualTo(metadata == null ? null : JSON.readTree(metadata));
+                    assertThat(rows.getString("source_uri")).as(folder + " " + id).startsWith("file:/");
+                }
+            }
+            Map<String, String> expected = new HashMap<>();
+            corpus.decodable().forEach(id -> expected.put(id, corpus.captions().get(id)));
+            assertThat(captions).as(folder).isEqualTo(expected);
+        }
     }
 
     private static void assertMetadata(CorpusSample sample) {

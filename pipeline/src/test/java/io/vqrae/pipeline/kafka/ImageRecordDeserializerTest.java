@@ -2,11 +2,14 @@ package io.vqrae.pipeline.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vqrae.models.testing.TestPaths;
 import io.vqrae.operators.data.InputImage;
+import io.vqrae.operators.data.InputMetadata;
 import io.vqrae.schemas.ImageRecord;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -42,6 +45,24 @@ class ImageRecordDeserializerTest {
         assertThat(input.id()).isEqualTo("img");
         assertThat(input.payload()).containsExactly(1, 2, 3);
         assertThat(input.origin().offset()).isEqualTo(9L);
+    }
+
+    @Test
+    void whatTheRecordBringsBesidesTheImageTravelsWithTheInput() throws Exception {
+        InputImage input = deserialize(encode(ImageRecord.newBuilder()
+                .setId("bus").setImage(ByteBuffer.wrap(new byte[] {1})).setSourceUri("https://example.org/bus.jpg")
+                .setMetadata(Map.of("license", "cc-by", "caption", "a red bus", "dataset", "laion"))
+                .build()));
+        assertThat(input.origin().metadata()).isEqualTo(new InputMetadata(
+                "{\"caption\":\"a red bus\",\"dataset\":\"laion\",\"license\":\"cc-by\"}", "a red bus", "https://example.org/bus.jpg"));
+        assertThat(deserialize(encode(ImageRecord.newBuilder().setId("bare").setImage(ByteBuffer.wrap(new byte[] {1})).build()))
+                .origin().metadata()).isEqualTo(InputMetadata.NONE);
+
+        // An ImageRecord written by the v1 code (schemas/fixtures/v1).
+        InputImage v1 = deserialize(Files.readAllBytes(TestPaths.root().resolve("schemas/fixtures/v1/single-object/ImageRecord-v1-image.bin")));
+        assertThat(v1.id()).isEqualTo("v1-image");
+        assertThat(v1.payload()).hasSize(1554);
+        assertThat(v1.origin().metadata()).isEqualTo(new InputMetadata("{\"caption\":\"a v1 image record\"}", "a v1 image record", "file:///fixtures/v1-a.png"));
     }
 
     @Test

@@ -22,21 +22,24 @@ import java.nio.ByteBuffer;
  * @param tokenIds the token ids, row-major
  * @param meanQuantError the image's mean quantisation error
  * @param features the semantic features, or null when they were off (or not read)
- * @param metadataJson the input's own JSON metadata (WebDataset output only), or null
- * @param text the input's own text metadata (WebDataset output only), or null
+ * @param metadataJson the input's own JSON metadata, or null (none, or a v1 record of Avro or Parquet output)
+ * @param text the input's own text metadata, or null (none, or a v1 record of Avro or Parquet output)
  */
 public record CorpusSample(
         String id, String imageSha256, String duplicateOf, String modelId, String modelVersion, String codebookSha256,
         int gridHeight, int gridWidth, int[] tokenIds, float meanQuantError, Features features, String metadataJson, String text) {
 
-    /** A tokenized image of Avro or Parquet output: its token record, and its feature record or null. */
+    /**
+     * A tokenized image of Avro or Parquet output: its token record (metadata and text since v2; a v1 record has
+     * none), and its feature record or null.
+     */
     public static CorpusSample of(TokenRecord tokens, FeatureRecord features) {
         return new CorpusSample(tokens.getId(), tokens.getImageSha256(), null, tokens.getModelId(), tokens.getModelVersion(),
                 tokens.getCodebookSha256(), tokens.getGridHeight(), tokens.getGridWidth(),
                 TokenIds.decode(tokens.getTokenIds(), tokens.getDtype()), tokens.getMeanQuantError(),
                 features == null ? null : new Features(features.getKind().name(), features.getDtype().name(),
                         features.getShape().stream().mapToInt(Integer::intValue).toArray(), bytes(features.getValues())),
-                null, null);
+                tokens.getMetadata(), tokens.getText());
     }
 
     /** A duplicate without tokens: the id that was tokenized, and the input's metadata where the output kept it. */
@@ -44,9 +47,9 @@ public record CorpusSample(
         return new CorpusSample(id, imageSha256, duplicateOf, null, null, null, 0, 0, null, 0, null, metadataJson, text);
     }
 
-    /** A duplicate of Avro or Parquet output. */
+    /** A duplicate of Avro or Parquet output, with its own metadata and text since v2. */
     public static CorpusSample of(DuplicateRecord duplicate) {
-        return duplicate(duplicate.getId(), duplicate.getImageSha256(), duplicate.getDuplicateOf(), null, null);
+        return duplicate(duplicate.getId(), duplicate.getImageSha256(), duplicate.getDuplicateOf(), duplicate.getMetadata(), duplicate.getText());
     }
 
     private static byte[] bytes(ByteBuffer buffer) {

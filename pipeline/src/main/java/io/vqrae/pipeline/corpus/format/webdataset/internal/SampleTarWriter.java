@@ -12,6 +12,7 @@ import io.vqrae.operators.encode.EncodedSample;
 import io.vqrae.schemas.DuplicateRecord;
 import io.vqrae.schemas.FeatureRecord;
 import io.vqrae.schemas.TokenRecord;
+import io.vqrae.schemas.versions.ReleasedSchemas;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -19,6 +20,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Instant;
 import java.util.Date;
+import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
@@ -35,6 +37,10 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
  */
 public final class SampleTarWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
+    // Any released version: a duplicate's original tokens may be a record kept in state by an earlier release.
+    private static final BinaryMessageDecoder<TokenRecord> TOKENS = ReleasedSchemas.decoder(TokenRecord.class);
+    private static final BinaryMessageDecoder<FeatureRecord> FEATURES = ReleasedSchemas.decoder(FeatureRecord.class);
+    private static final BinaryMessageDecoder<DuplicateRecord> DUPLICATES = ReleasedSchemas.decoder(DuplicateRecord.class);
 
     private final TarArchiveOutputStream tar;
 
@@ -80,9 +86,9 @@ public final class SampleTarWriter {
     /** Writes one input's sample; a dead letter has none (dead letters go to their own Avro files). */
     public void write(EncodedSample sample) throws IOException {
         switch (sample.kind()) {
-            case TOKENS -> writeTokens(TokenRecord.fromByteBuffer(ByteBuffer.wrap(sample.record().value())), sample.features(),
+            case TOKENS -> writeTokens(TOKENS.decode(sample.record().value()), sample.features(),
                     sample.origin(), null);
-            case DUPLICATE -> writeDuplicate(DuplicateRecord.fromByteBuffer(ByteBuffer.wrap(sample.record().value())),
+            case DUPLICATE -> writeDuplicate(DUPLICATES.decode(sample.record().value()),
                     sample.originalTokens(), sample.origin());
             case DEAD_LETTER, FEATURES -> throw new IllegalArgumentException("A " + sample.kind() + " is not a WebDataset sample");
         }
@@ -96,7 +102,7 @@ public final class SampleTarWriter {
     }
 
     private void writeTokens(TokenRecord tokens, EncodedRecord featureRecord, Origin origin, DuplicateRecord duplicate) throws IOException {
-        FeatureRecord features = featureRecord == null ? null : FeatureRecord.fromByteBuffer(ByteBuffer.wrap(featureRecord.value()));
+        FeatureRecord features = featureRecord == null ? null : FEATURES.decode(featureRecord.value());
         String id = duplicate == null ? tokens.getId() : duplicate.getId();
         String key = sampleKey(id);
         Instant time = tokens.getProcessedAt();
@@ -145,7 +151,7 @@ public final class SampleTarWriter {
     /** A duplicate paired with its image's tokens is a token sample of its own id; one without them is JSON alone. */
     private void writeDuplicate(DuplicateRecord duplicate, EncodedRecord originalTokens, Origin origin) throws IOException {
         if (originalTokens != null) {
-            writeTokens(TokenRecord.fromByteBuffer(ByteBuffer.wrap(originalTokens.value())), null, origin, duplicate);
+            writeTokens(TOKENS.decode(originalTokens.value()), null, origin, duplicate);
             return;
         }
         ObjectNode json = JSON.createObjectNode();
@@ -156,20 +162,18 @@ public final class SampleTarWriter {
         member(sampleKey(duplicate.getId()) + ".json", JSON.writeValueAsBytes(json), duplicate.getDetectedAt());
     }
 
-    /** The input's file, and the metadata that came with it in the corpus. */
+    /** The input's file, and the metadata that came with it. */
     private static void source(ObjectNode json, Origin origin) {
         SourceFile file = origin.file();
         ObjectNode source = json.putObject("source");
         if (file == null) {
             source.put("topic", origin.topic());
-            json.putNull("metadata");
-            json.putNull("text");
-            return;
+        } else {
+            source.put("path", file.path());
+            source.put("member", file.member());
         }
-        source.put("path", file.path());
-        source.put("member", file.member());
-        json.set("metadata", metadata(file.metadataJson()));
-        json.put("text", file.text());
+        json.set("metadata", metadata(origin.metadata().json()));
+        json.put("text", origin.metadata().text());
     }
 
     /** The input's JSON sidecar as JSON; one that does not parse is kept as a string, not lost. */
