@@ -56,7 +56,7 @@ public final class BenchCommand implements Callable<Integer> {
     long soakSeconds;
 
     @Option(names = "--soak-rate", paramLabel = "IMAGES_PER_S",
-            description = "Images/s the soak feeds the streaming job (default: 70 % of part steady's rate, or 50 without it).")
+            description = "Images/s the soak feeds the streaming job (default: 70 %% of part steady's rate, or 50 without it).")
     double soakRate;
 
     @Option(names = "--corpus-runs", paramLabel = "N", defaultValue = "20",
