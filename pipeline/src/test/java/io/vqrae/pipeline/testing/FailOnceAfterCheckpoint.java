@@ -23,8 +23,10 @@ public final class FailOnceAfterCheckpoint extends RichMapFunction<InputImage, I
 
     @Override
     public InputImage map(InputImage image) throws Exception {
-        // Slower until the first checkpoint completes, so even a loaded machine checkpoints mid-stream.
-        Thread.sleep(CHECKPOINTS.get() == 0 ? 150 : 40);
+        // Slower until the first checkpoint completes, so even a loaded machine checkpoints mid-stream: at 150 ms
+        // an image, a 26-input corpus ran out before a checkpoint completed at load average 30 on two cores
+        // ("failure was injected: false"). Sleeping between images, not waiting inside one, lets the barrier pass.
+        Thread.sleep(CHECKPOINTS.get() == 0 ? 500 : 40);
         seen++;
         if (seen >= 10 && CHECKPOINTS.get() > 0 && FAILED.compareAndSet(false, true)) {
             throw new IllegalStateException("injected failure at " + image.id());
