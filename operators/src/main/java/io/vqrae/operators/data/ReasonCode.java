@@ -34,7 +34,8 @@ public enum ReasonCode {
                     + " not a restart on every replay"),
     TOKENIZER_FAILED("tokenizer_failed", FailureStage.tokenize, "the encoder session refused the image as model input, even alone"),
     RECORD_TOO_LARGE("record_too_large", FailureStage.serialize,
-            "the image's token or feature record would exceed the sink's record limit; neither is written"),
+            "the image's token or feature record would exceed the sink's record limit, or its metadata, text and source URI"
+                    + " `limits.max-metadata-bytes` (a corpus sidecar over it is not read); neither record is written"),
     UNREADABLE_FILE("unreadable_file", FailureStage.source, "(`vqrae tokenize` only, never a dead letter) the file could not be read");
 
     private final String code;

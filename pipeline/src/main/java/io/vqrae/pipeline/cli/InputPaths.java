@@ -76,9 +76,9 @@ public final class InputPaths {
     static CorpusInputs corpus(CommandSpec spec, List<String> inputs) throws IOException {
         CorpusInputs resolved = existing(spec, inputs);
         for (String input : inputs) {
-            // One input's roots are those already resolved (no second listing of a glob), and the first root that
-            // holds an input settles it: on object storage every look at a root is a request (a HEAD per shard).
-            List<String> roots = inputs.size() == 1 ? resolved.roots() : CorpusInputs.resolve(List.of(input)).roots();
+            // The first root that holds an input settles it, without a second listing of a glob: on object storage
+            // every look at a root is a request (a HEAD per shard).
+            List<String> roots = resolved.rootsOf(input);
             boolean holdsInput = false;
             for (int i = 0; i < roots.size() && !holdsInput; i++) {
                 org.apache.flink.core.fs.Path path = new org.apache.flink.core.fs.Path(roots.get(i));

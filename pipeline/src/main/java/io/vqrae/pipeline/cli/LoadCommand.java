@@ -81,7 +81,7 @@ final class LoadCommand implements Callable<Integer> {
         try (InputWriter writer = new InputWriter(jobConfig.kafka());
                 Progress progress = Progress.start(err, files.size(), "files", filesDone::get, skipped::get, "skipped")) {
             for (CorpusSplit file : files) {
-                try (CorpusFileReader reader = CorpusInputs.open(file, jobConfig.limits().maxImageBytes())) {
+                try (CorpusFileReader reader = CorpusInputs.open(file, jobConfig.limits())) {
                     InputImage input;
                     while ((input = reader.next()) != null) {
                         SourceFile source = input.origin().file();

@@ -55,7 +55,7 @@ public final class CorpusJob {
     /** The inputs, read from files. */
     public DataStream<InputImage> images(StreamExecutionEnvironment env) {
         JobConfig config = plan.config();
-        return env.fromSource(inputs.source(config.limits().maxImageBytes()), WatermarkStrategy.noWatermarks(), "corpus-files")
+        return env.fromSource(inputs.source(config.limits()), WatermarkStrategy.noWatermarks(), "corpus-files")
                 .uid("corpus-source")
                 .setParallelism(config.parallelism().source());
     }

@@ -1,5 +1,6 @@
 package io.vqrae.pipeline.corpus.source;
 
+import io.vqrae.operators.decode.InputLimits;
 import io.vqrae.pipeline.corpus.source.reader.CorpusFileReader;
 import io.vqrae.pipeline.corpus.source.split.CorpusSplit;
 import java.io.FileNotFoundException;
@@ -11,8 +12,10 @@ import java.nio.file.PathMatcher;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -34,14 +37,17 @@ public final class CorpusInputs implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private final List<String> roots;
+    /** Each input as named to the roots it resolved to, so a check per input lists nothing again. */
+    private final Map<String, List<String>> rootsByInput;
     /**
      * Files a glob matched, as the listing that matched them showed them: on an object store a request per
      * file (a HEAD for its length, two for its sidecars) would cost more than the listing of thousands.
      */
     private final Map<String, Listed> listed;
 
-    private CorpusInputs(List<String> roots, Map<String, Listed> listed) {
-        this.roots = roots;
+    private CorpusInputs(Map<String, List<String>> rootsByInput, Map<String, Listed> listed) {
+        this.roots = rootsByInput.values().stream().flatMap(List::stream).toList();
+        this.rootsByInput = rootsByInput;
         this.listed = listed;
     }
 
@@ -57,9 +63,12 @@ public final class CorpusInputs implements Serializable {
         if (specs.isEmpty()) {
             throw new IllegalArgumentException("No input: name at least one folder, shard or glob");
         }
-        List<String> roots = new ArrayList<>();
+        Map<String, List<String>> rootsByInput = new LinkedHashMap<>();
         Map<String, Listed> listedFiles = new HashMap<>();
         for (String spec : specs) {
+            if (rootsByInput.containsKey(spec)) {
+                continue;
+            }
             Path path = new Path(spec);
             FileSystem fs = path.getFileSystem();
             String name = path.getName();
@@ -85,15 +94,15 @@ public final class CorpusInputs implements Serializable {
                     throw new IllegalArgumentException("Input " + spec + " matches no file");
                 }
                 matches.sort(Comparator.naturalOrder());
-                roots.addAll(matches);
+                rootsByInput.put(spec, List.copyOf(matches));
             } else if (!fs.exists(path)) {
                 throw new IllegalArgumentException("Input " + spec + " does not exist");
             } else {
                 // Qualified, so the inputs mean the same on a cluster and on a rerun from another folder.
-                roots.add(path.makeQualified(fs).toString());
+                rootsByInput.put(spec, List.of(path.makeQualified(fs).toString()));
             }
         }
-        return new CorpusInputs(List.copyOf(roots), Map.copyOf(listedFiles));
+        return new CorpusInputs(Collections.unmodifiableMap(rootsByInput), Map.copyOf(listedFiles));
     }
 
     /** The folder's entries; none when it does not exist (one LIST request on an object store, no existence probe first). */
@@ -115,6 +124,15 @@ public final class CorpusInputs implements Serializable {
         return roots;
     }
 
+    /** The roots one input named to {@link #resolve} resolved to (a glob's matches, else the input, qualified). */
+    public List<String> rootsOf(String input) {
+        List<String> of = rootsByInput.get(input);
+        if (of == null) {
+            throw new IllegalArgumentException("Not an input of " + this + ": " + input);
+        }
+        return of;
+    }
+
     /** Whether a file found in an input folder is an input (see the class comment). */
     public static boolean isInput(Path file) {
         return isInputName(file.getName());
@@ -134,9 +152,9 @@ public final class CorpusInputs implements Serializable {
         return !name.startsWith(".") && !name.startsWith("_");
     }
 
-    /** The bounded Flink source over these inputs: one split per file. */
-    public CorpusSource source(int maxImageBytes) {
-        return new CorpusSource(this, maxImageBytes);
+    /** The bounded Flink source over these inputs: one split per file, reading within {@code limits}. */
+    public CorpusSource source(InputLimits limits) {
+        return new CorpusSource(this, limits);
     }
 
     /**
@@ -164,7 +182,10 @@ public final class CorpusInputs implements Serializable {
                 splits.add(split(status, existing(fs, new Path(parent, stem + ".json")), existing(fs, new Path(parent, stem + ".txt"))));
             }
         }
-        return splits;
+        // Inputs may overlap (a folder and a glob inside it): a file is read once, under its first input's id.
+        Map<String, CorpusSplit> once = new LinkedHashMap<>();
+        splits.forEach(split -> once.putIfAbsent(split.path(), split));
+        return List.copyOf(once.values());
     }
 
     private void collect(FileSystem fs, Path folder, List<CorpusSplit> splits) throws IOException {
@@ -220,9 +241,9 @@ public final class CorpusInputs implements Serializable {
     }
 
     /** Opens one input file of {@link #splits()} for reading its inputs in order. */
-    public static CorpusFileReader open(CorpusSplit split, int maxImageBytes) {
+    public static CorpusFileReader open(CorpusSplit split, InputLimits limits) {
         try {
-            return CorpusFileReader.open(split, maxImageBytes);
+            return CorpusFileReader.open(split, limits);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot open input " + split.path() + ": " + e.getMessage(), e);
         }

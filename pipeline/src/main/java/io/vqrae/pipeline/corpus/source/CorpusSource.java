@@ -1,6 +1,7 @@
 package io.vqrae.pipeline.corpus.source;
 
 import io.vqrae.operators.data.InputImage;
+import io.vqrae.operators.decode.InputLimits;
 import io.vqrae.pipeline.corpus.source.enumerator.CorpusSplitEnumerator;
 import io.vqrae.pipeline.corpus.source.enumerator.PendingSplitsSerializer;
 import io.vqrae.pipeline.corpus.source.reader.CorpusSourceReader;
@@ -26,11 +27,11 @@ public final class CorpusSource implements Source<InputImage, CorpusSplit, Colle
     private static final long serialVersionUID = 1L;
 
     private final CorpusInputs inputs;
-    private final int maxImageBytes;
+    private final InputLimits limits;
 
-    CorpusSource(CorpusInputs inputs, int maxImageBytes) {
+    CorpusSource(CorpusInputs inputs, InputLimits limits) {
         this.inputs = inputs;
-        this.maxImageBytes = maxImageBytes;
+        this.limits = limits;
     }
 
     @Override
@@ -40,7 +41,7 @@ public final class CorpusSource implements Source<InputImage, CorpusSplit, Colle
 
     @Override
     public SourceReader<InputImage, CorpusSplit> createReader(SourceReaderContext context) {
-        return new CorpusSourceReader(context, maxImageBytes);
+        return new CorpusSourceReader(context, limits);
     }
 
     @Override

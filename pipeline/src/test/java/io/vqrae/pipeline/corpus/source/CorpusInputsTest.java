@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.vqrae.operators.data.InputImage;
+import io.vqrae.operators.data.ReasonCode;
+import io.vqrae.operators.decode.InputLimits;
 import io.vqrae.pipeline.corpus.source.reader.CorpusFileReader;
 import io.vqrae.pipeline.corpus.source.split.CorpusSplit;
 import io.vqrae.pipeline.testing.TarShard;
@@ -45,6 +47,16 @@ class CorpusInputsTest {
         assertThat(b.payload()).isEqualTo(IMAGE);
         assertThat(b.origin().file().metadataJson()).isEqualTo("{}");
         assertThat(b.origin().file().text()).isEqualTo("caption");
+    }
+
+    @Test
+    void aFileNamedByOverlappingInputsIsReadOnce(@TempDir java.nio.file.Path dir) throws Exception {
+        write(dir.resolve("a.jpg"), IMAGE);
+        write(dir.resolve("b.jpg"), IMAGE);
+        CorpusInputs inputs = CorpusInputs.resolve(List.of(dir.toString(), dir + "/b.jpg", dir + "/*.jpg", dir.toString()));
+        assertThat(inputs.splits()).extracting(CorpusSplit::looseId).containsExactly("a.jpg", "b.jpg");
+        assertThat(inputs.rootsOf(dir + "/*.jpg")).hasSize(2).allMatch(root -> root.endsWith(".jpg"));
+        assertThat(inputs.rootsOf(dir.toString())).singleElement().asString().endsWith(dir.getFileName().toString());
     }
 
     @Test
@@ -91,6 +103,43 @@ class CorpusInputsTest {
     }
 
     @Test
+    void metadataOverTheLimitIsNeitherCutNorDroppedButDeadLettersItsImage(@TempDir java.nio.file.Path dir) throws Exception {
+        InputLimits limits = InputLimits.DEFAULT.withMaxMetadataBytes(16);
+        byte[] within = "sixteen bytes ok".getBytes(StandardCharsets.UTF_8);
+        byte[] over = "seventeen bytes!!".getBytes(StandardCharsets.UTF_8);
+        try (TarShard shard = TarShard.create(dir.resolve("shard.tar"))) {
+            shard.put("000.jpg", IMAGE).put("000.txt", within)
+                    .put("001.jpg", IMAGE).put("001.txt", over)
+                    .put("002.jpg", IMAGE).put("002.json", over).put("002.txt", within);
+        }
+        write(dir.resolve("loose/a.jpg"), IMAGE);
+        write(dir.resolve("loose/a.json"), within);
+        write(dir.resolve("loose/b.jpg"), IMAGE);
+        write(dir.resolve("loose/b.txt"), over);
+
+        List<InputImage> shard = read(CorpusInputs.resolve(List.of(dir.resolve("shard.tar").toString())).splits().get(0), limits);
+        assertThat(shard).extracting(InputImage::id).containsExactly("000", "001", "002");
+        assertThat(shard).extracting(InputImage::readable).containsExactly(true, false, false);
+        assertThat(shard.get(0).origin().file().text()).isEqualTo("sixteen bytes ok");
+        assertThat(shard.get(1).unreadable().reason()).isEqualTo(ReasonCode.RECORD_TOO_LARGE);
+        assertThat(shard.get(1).unreadable().message())
+                .isEqualTo("member 001.txt holds 17 bytes, over limits.max-metadata-bytes (16)");
+        assertThat(shard.get(1).payload()).as("the dead letter keeps the image").isEqualTo(IMAGE);
+        assertThat(shard.get(2).unreadable().message()).startsWith("member 002.json holds 17 bytes");
+
+        List<CorpusSplit> loose = CorpusInputs.resolve(List.of(dir.resolve("loose").toString())).splits();
+        InputImage a = read(loose.get(0), limits).get(0);
+        assertThat(a.readable()).isTrue();
+        assertThat(a.origin().file().metadataJson()).isEqualTo("sixteen bytes ok");
+        InputImage b = read(loose.get(1), limits).get(0);
+        assertThat(b.id()).isEqualTo("b.jpg");
+        assertThat(b.unreadable().reason()).isEqualTo(ReasonCode.RECORD_TOO_LARGE);
+        assertThat(b.unreadable().message()).isEqualTo("sidecar " + loose.get(1).textSidecar()
+                + " holds more than 16 bytes, over limits.max-metadata-bytes (16)");
+        assertThat(b.payload()).isEqualTo(IMAGE);
+    }
+
+    @Test
     void aShardResumedAtAnyPositionYieldsExactlyTheInputsNotYetEmitted(@TempDir java.nio.file.Path dir) throws Exception {
         String longName = "a-long-key-" + "x".repeat(120);
         try (TarShard shard = TarShard.create(dir.resolve("shard.tar"))) {
@@ -108,7 +157,7 @@ class CorpusInputsTest {
         // A checkpoint may be taken after any input, in the middle of a sample of three images too.
         for (int done = 0; done <= all.size(); done++) {
             CorpusSplit position;
-            try (CorpusFileReader reader = CorpusFileReader.open(split, 1024)) {
+            try (CorpusFileReader reader = CorpusFileReader.open(split, InputLimits.DEFAULT.withMaxImageBytes(1024))) {
                 for (int i = 0; i < done; i++) {
                     reader.next();
                 }
@@ -120,8 +169,12 @@ class CorpusInputsTest {
     }
 
     private static List<InputImage> read(CorpusSplit split, int maxImageBytes) throws IOException {
+        return read(split, InputLimits.DEFAULT.withMaxImageBytes(maxImageBytes));
+    }
+
+    private static List<InputImage> read(CorpusSplit split, InputLimits limits) throws IOException {
         List<InputImage> images = new ArrayList<>();
-        try (CorpusFileReader reader = CorpusInputs.open(split, maxImageBytes)) {
+        try (CorpusFileReader reader = CorpusInputs.open(split, limits)) {
             for (InputImage image = reader.next(); image != null; image = reader.next()) {
                 images.add(image);
             }

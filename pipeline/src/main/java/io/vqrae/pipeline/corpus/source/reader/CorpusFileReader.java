@@ -4,6 +4,7 @@ import io.vqrae.operators.data.InputImage;
 import io.vqrae.operators.data.Origin;
 import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.data.SourceFile;
+import io.vqrae.operators.decode.InputLimits;
 import io.vqrae.pipeline.corpus.source.split.CorpusSplit;
 import io.vqrae.pipeline.corpus.format.webdataset.TarSamples;
 import io.vqrae.pipeline.corpus.format.webdataset.TarSamples.Member;
@@ -35,8 +36,11 @@ import org.apache.flink.core.fs.Path;
  * below the input folder it was found in; {@code NAME.json} and {@code NAME.txt} beside it are its metadata
  * (img2dataset's {@code files} layout).
  *
- * <p>No read grows with the input: an image over {@code maxImageBytes} and metadata over
- * {@value #MAX_METADATA_BYTES} bytes are not read into memory; they become unreadable inputs naming the size.
+ * <p>No read grows with the input: an image over {@code limits.max-image-bytes} and a metadata or text sidecar
+ * over {@code limits.max-metadata-bytes} are not read into memory; the input becomes an unreadable one naming
+ * the size ({@code malformed_record} for the image, {@code record_too_large} for its metadata, as the encoder
+ * would have named metadata within this bound but over it together), so it ends as a dead letter, never as a
+ * sample without its caption.
  *
  * <p>Reading a file costs one open of it: the sidecars a loose image has come from the listing that found it
  * (no existence check per image, which object stores bill as a request), and a shard resumed from a
@@ -46,13 +50,12 @@ public final class CorpusFileReader implements Closeable {
     /** Members and files of these extensions are metadata, never images. */
     public static final Set<String> METADATA_EXTENSIONS = Set.of("json", "txt", "parquet");
 
-    static final int MAX_METADATA_BYTES = 1 << 20;
     private static final int TAR_MAGIC_OFFSET = 257;
     private static final byte[] TAR_MAGIC = "ustar".getBytes(StandardCharsets.US_ASCII);
 
     private final CorpusSplit split;
     private final Path file;
-    private final int maxImageBytes;
+    private final InputLimits limits;
     private final InputStream in;
     private final TarSamples tar;
     private final long base;
@@ -66,32 +69,32 @@ public final class CorpusFileReader implements Closeable {
     private long readyEmitted;
     private boolean looseDone;
 
-    private CorpusFileReader(CorpusSplit split, int maxImageBytes, InputStream in, boolean shard) {
+    private CorpusFileReader(CorpusSplit split, InputLimits limits, InputStream in, boolean shard) {
         this.split = split;
         this.file = new Path(split.path());
-        this.maxImageBytes = maxImageBytes;
+        this.limits = limits;
         this.in = in;
         this.base = split.offset();
         this.nextSample = split.offset();
         this.toSkip = split.skip();
         this.tar = shard
-                ? new TarSamples(in, extension -> METADATA_EXTENSIONS.contains(extension) ? MAX_METADATA_BYTES : maxImageBytes)
+                ? new TarSamples(in, extension -> METADATA_EXTENSIONS.contains(extension) ? limits.maxMetadataBytes() : limits.maxImageBytes())
                 : null;
     }
 
     /**
      * Opens {@code split}'s file where the split left off.
      *
-     * @param maxImageBytes the largest image read into memory ({@code limits.max-image-bytes})
+     * @param limits the largest image ({@code max-image-bytes}) and sidecar ({@code max-metadata-bytes}) read into memory
      */
-    public static CorpusFileReader open(CorpusSplit split, int maxImageBytes) throws IOException {
+    public static CorpusFileReader open(CorpusSplit split, InputLimits limits) throws IOException {
         Path file = new Path(split.path());
         FSDataInputStream raw = file.getFileSystem().open(file);
         try {
             if (split.offset() > 0) {
                 // Only shards have offsets: resume at the sample's first header.
                 raw.seek(split.offset());
-                return new CorpusFileReader(split, maxImageBytes, new BufferedInputStream(raw, 64 * 1024), true);
+                return new CorpusFileReader(split, limits, new BufferedInputStream(raw, 64 * 1024), true);
             }
             BufferedInputStream in = new BufferedInputStream(raw, 64 * 1024);
             in.mark(TAR_MAGIC_OFFSET + TAR_MAGIC.length);
@@ -99,7 +102,7 @@ public final class CorpusFileReader implements Closeable {
             in.reset();
             boolean shard = head.length == TAR_MAGIC_OFFSET + TAR_MAGIC.length
                     && Arrays.equals(head, TAR_MAGIC_OFFSET, head.length, TAR_MAGIC, 0, TAR_MAGIC.length);
-            return new CorpusFileReader(split, maxImageBytes, in, shard);
+            return new CorpusFileReader(split, limits, in, shard);
         } catch (IOException | RuntimeException e) {
             raw.close();
             throw e;
@@ -140,28 +143,50 @@ public final class CorpusFileReader implements Closeable {
     }
 
     private InputImage loose() throws IOException {
-        SourceFile source = new SourceFile(file.toString(), null, sidecar(split.jsonSidecar()), sidecar(split.textSidecar()));
-        if (split.length() > maxImageBytes) {
-            return tooLarge(split.looseId(), split.length(), source);
+        String id = split.looseId();
+        byte[] json = sidecar(split.jsonSidecar());
+        byte[] text = sidecar(split.textSidecar());
+        String oversized = oversized(json) ? split.jsonSidecar() : oversized(text) ? split.textSidecar() : null;
+        SourceFile source = oversized == null
+                ? new SourceFile(file.toString(), null, utf8(json), utf8(text))
+                : new SourceFile(file.toString(), null, null, null);
+        if (split.length() > limits.maxImageBytes()) {
+            return tooLarge(id, split.length(), source);
         }
-        return InputImage.of(split.looseId(), in.readNBytes((int) split.length()), Origin.of(source));
+        byte[] image = in.readNBytes((int) split.length());
+        return oversized == null
+                ? InputImage.of(id, image, Origin.of(source))
+                : metadataTooLarge(id, image, source, "sidecar " + oversized + " holds more than " + limits.maxMetadataBytes() + " bytes");
     }
 
-    private static String sidecar(String uri) throws IOException {
+    /** A sidecar's bytes, at most one over the metadata limit; null when there is none. */
+    private byte[] sidecar(String uri) throws IOException {
         if (uri == null) {
             return null;
         }
         Path path = new Path(uri);
         try (InputStream sidecar = path.getFileSystem().open(path)) {
-            byte[] bytes = sidecar.readNBytes(MAX_METADATA_BYTES + 1);
-            // Larger metadata is dropped rather than cut: a cut JSON document is not JSON.
-            return bytes.length > MAX_METADATA_BYTES ? null : new String(bytes, StandardCharsets.UTF_8);
+            return sidecar.readNBytes(limits.maxMetadataBytes() + 1);
         }
+    }
+
+    private boolean oversized(byte[] sidecar) {
+        return sidecar != null && sidecar.length > limits.maxMetadataBytes();
+    }
+
+    private static String utf8(byte[] bytes) {
+        return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
     }
 
     private InputImage tooLarge(String id, long length, SourceFile source) {
         return InputImage.unreadable(id, new byte[0], Origin.of(source), ReasonCode.MALFORMED_RECORD,
-                "image of " + length + " bytes exceeds limits.max-image-bytes (" + maxImageBytes + ")");
+                "image of " + length + " bytes exceeds limits.max-image-bytes (" + limits.maxImageBytes() + ")");
+    }
+
+    /** Metadata is never cut (a cut JSON document is not JSON) nor dropped (a sample without its caption). */
+    private InputImage metadataTooLarge(String id, byte[] image, SourceFile source, String what) {
+        return InputImage.unreadable(id, image, Origin.of(source), ReasonCode.RECORD_TOO_LARGE,
+                what + ", over limits.max-metadata-bytes (" + limits.maxMetadataBytes() + ")");
     }
 
     /** Reads the next sample's inputs into {@link #ready}; false at the end of the shard. */
@@ -174,11 +199,17 @@ public final class CorpusFileReader implements Closeable {
         Member first = members.get(0);
         String json = null;
         String text = null;
+        Member oversized = null;
         List<Member> images = new ArrayList<>();
         for (Member m : members) {
+            boolean metadata = m.extension().equals("json") || m.extension().equals("txt");
+            if (metadata && m.data() == null) {
+                oversized = m;
+                continue;
+            }
             switch (m.extension()) {
-                case "json" -> json = m.data() == null ? null : new String(m.data(), StandardCharsets.UTF_8);
-                case "txt" -> text = m.data() == null ? null : new String(m.data(), StandardCharsets.UTF_8);
+                case "json" -> json = utf8(m.data());
+                case "txt" -> text = utf8(m.data());
                 default -> {
                     if (!METADATA_EXTENSIONS.contains(m.extension())) {
                         images.add(m);
@@ -197,9 +228,13 @@ public final class CorpusFileReader implements Closeable {
                 Member image = images.get(i);
                 String id = i == 0 ? key : key + "." + image.extension();
                 SourceFile source = new SourceFile(file.toString(), image.name(), json, text);
-                ready.add(image.data() == null
-                        ? tooLarge(id, image.size(), source)
-                        : InputImage.of(id, image.data(), Origin.of(source)));
+                if (image.data() == null) {
+                    ready.add(tooLarge(id, image.size(), source));
+                } else if (oversized != null) {
+                    ready.add(metadataTooLarge(id, image.data(), source, "member " + oversized.name() + " holds " + oversized.size() + " bytes"));
+                } else {
+                    ready.add(InputImage.of(id, image.data(), Origin.of(source)));
+                }
             }
         }
         readySample = nextSample;

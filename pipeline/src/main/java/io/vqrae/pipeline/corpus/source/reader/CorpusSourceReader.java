@@ -1,6 +1,7 @@
 package io.vqrae.pipeline.corpus.source.reader;
 
 import io.vqrae.operators.data.InputImage;
+import io.vqrae.operators.decode.InputLimits;
 import io.vqrae.pipeline.corpus.source.split.CorpusSplit;
 import java.io.IOException;
 import java.util.ArrayDeque;
@@ -26,7 +27,7 @@ import org.apache.flink.core.io.InputStatus;
  */
 public final class CorpusSourceReader implements SourceReader<InputImage, CorpusSplit> {
     private final SourceReaderContext context;
-    private final int maxImageBytes;
+    private final InputLimits limits;
     private final ArrayDeque<CorpusSplit> queued = new ArrayDeque<>();
 
     private CorpusFileReader current;
@@ -34,9 +35,9 @@ public final class CorpusSourceReader implements SourceReader<InputImage, Corpus
     private boolean noMoreSplits;
     private CompletableFuture<Void> available = new CompletableFuture<>();
 
-    public CorpusSourceReader(SourceReaderContext context, int maxImageBytes) {
+    public CorpusSourceReader(SourceReaderContext context, InputLimits limits) {
         this.context = context;
-        this.maxImageBytes = maxImageBytes;
+        this.limits = limits;
     }
 
     @Override
@@ -61,7 +62,7 @@ public final class CorpusSourceReader implements SourceReader<InputImage, Corpus
                     }
                     return InputStatus.NOTHING_AVAILABLE;
                 }
-                current = CorpusFileReader.open(next, maxImageBytes);
+                current = CorpusFileReader.open(next, limits);
                 if (queued.isEmpty()) {
                     request();
                 }
