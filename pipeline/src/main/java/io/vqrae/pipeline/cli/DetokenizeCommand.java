@@ -7,6 +7,7 @@ import io.vqrae.models.render.ChwImages;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.kafka.OutputReader;
+import io.vqrae.pipeline.storage.ObjectStores;
 import io.vqrae.schemas.TokenRecord;
 import io.vqrae.schemas.versions.ReleasedSchemas;
 import java.io.IOException;
@@ -86,12 +87,16 @@ final class DetokenizeCommand implements Callable<Integer> {
         if ((topic == null) == inputs.isEmpty()) {
             throw new ParameterException(spec.commandLine(), "give either --topic or PATHs, not both or neither");
         }
-        List<org.apache.flink.core.fs.Path> files = topic == null ? TokenInputs.resolve(spec, inputs) : List.of();
         Map<String, String> options = new LinkedHashMap<>();
         if (bootstrapServers != null) {
             options.put("kafka.bootstrap-servers", bootstrapServers);
         }
+        // Loading the configuration sets up this JVM's filesystems (s3.*): only then can an s3:// input be looked at.
         JobConfig jobConfig = config.load(options, model);
+        List<String> stored = new ArrayList<>(inputs);
+        stored.add(jobConfig.model().dir());
+        ObjectStores.requireBuckets(stored, jobConfig.s3());
+        List<org.apache.flink.core.fs.Path> files = topic == null ? TokenInputs.resolve(spec, inputs) : List.of();
         ModelManifest manifest = JobPlan.loadModel(jobConfig);
         Counts counts = new Counts();
         try (DetokenizerSession decoder = DetokenizerSession.open(jobConfig.model().session(manifest, 0))) {

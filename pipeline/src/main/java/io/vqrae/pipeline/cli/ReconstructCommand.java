@@ -12,6 +12,7 @@ import io.vqrae.operators.data.ReasonCode;
 import io.vqrae.operators.decode.ImagePreparer;
 import io.vqrae.pipeline.config.JobConfig;
 import io.vqrae.pipeline.job.JobPlan;
+import io.vqrae.pipeline.storage.ObjectStores;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -71,6 +72,7 @@ final class ReconstructCommand implements Callable<Integer> {
     public Integer call() throws IOException, ModelLoadException {
         List<InputPaths.Input> files = InputPaths.files(spec, inputs);
         JobConfig jobConfig = config.load(Map.of(), model);
+        ObjectStores.requireBuckets(List.of(jobConfig.model().dir()), jobConfig.s3());
         ModelManifest manifest = JobPlan.loadModel(jobConfig);
         ImagePreparer preparer = new ImagePreparer(manifest, jobConfig.limits());
         int height = manifest.imageHeight();

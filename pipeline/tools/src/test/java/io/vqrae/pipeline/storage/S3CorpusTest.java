@@ -16,6 +16,7 @@ import io.vqrae.pipeline.embedded.EmbeddedKafka;
 import io.vqrae.pipeline.job.ImageStages;
 import io.vqrae.pipeline.job.JobPlan;
 import io.vqrae.pipeline.kafka.OutputReader;
+import io.vqrae.pipeline.testing.ChildJvm;
 import io.vqrae.pipeline.testing.FailOnceAfterCheckpoint;
 import io.vqrae.pipeline.testing.LogCapture;
 import io.vqrae.pipeline.testing.ParquetFiles;
@@ -44,6 +45,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -235,6 +237,49 @@ class S3CorpusTest {
         row("requests of " + MANY_SHARDS + " shards", "inputs: 2 LISTs, a HEAD and a GET per shard (+1 of each for the progress estimate, +1 HEAD for the input check)",
                 byKind.get("corpus LIST") + " LISTs, " + byKind.get("corpus HEAD") + " HEADs, " + byKind.get("corpus GET") + " GETs on the input bucket; "
                         + run.size() + " requests in all, " + checkpoints + " checkpoints");
+    }
+
+    /**
+     * {@code detokenize} of a run's output in a bucket and {@code reconstruct}, both with the model from a bucket,
+     * each in a JVM of its own as a user runs them: this JVM's filesystems are set up already, so only a fresh one
+     * shows that a command sets them up before it looks at an {@code s3://} path.
+     */
+    @Test
+    void detokenizeAndReconstruct_inAFreshJvm_readTokensAndTheModelFromS3() throws Exception {
+        String output = "s3://tokens/for-detokenize";
+        List<String> tokenize = new ArrayList<>(List.of("tokenize-corpus", "--input", SHARDS, "--output", output,
+                "--format", "webdataset", "--model", MODEL, "--set", "batching.max-size=4"));
+        tokenize.addAll(server.settings());
+        assertThat(VqraeCli.commandLine().execute(tokenize.toArray(String[]::new))).isZero();
+        List<String> keys = corpus.decodable().stream().filter(S3CorpusTest::inShard).sorted().toList();
+
+        Path pngs = dir.resolve("detokenized");
+        List<String> detokenize = new ArrayList<>(List.of("detokenize", "--model", MODEL, "--output", pngs.toString(), output));
+        detokenize.addAll(server.settings());
+        String printed = runInAFreshJvm(detokenize, dir.resolve("detokenize.log"));
+        assertThat(printed).contains(keys.size() + " token grids: " + keys.size() + " decoded, 0 refused");
+        try (Stream<Path> files = Files.list(pngs)) {
+            assertThat(files.map(png -> png.getFileName().toString()).sorted())
+                    .containsExactlyElementsOf(keys.stream().map(key -> key + ".png").toList());
+        }
+
+        Path photo = TestPaths.testImage(TestCorpus.PHOTOS.get(0));
+        Path reconstructed = dir.resolve("reconstructed");
+        List<String> reconstruct = new ArrayList<>(List.of("reconstruct", "--model", MODEL, "--output", reconstructed.toString(), photo.toString()));
+        reconstruct.addAll(server.settings());
+        assertThat(runInAFreshJvm(reconstruct, dir.resolve("reconstruct.log"))).contains("1 files: 1 reconstructed");
+        assertThat(reconstructed.resolve(photo.getFileName() + ".png")).isRegularFile();
+        row("detokenize, reconstruct", "a fresh JVM reads tokens and the model from s3://", keys.size() + " PNGs detokenized, 1 reconstructed");
+    }
+
+    /** Runs {@code bin/vqrae ARGS} in a JVM of its own; what it printed, once it exited 0 within two minutes. */
+    private static String runInAFreshJvm(List<String> args, Path log) throws Exception {
+        Process process = ChildJvm.start(ChildJvm.command(List.of("-Xmx1g"), VqraeCli.class.getName(), args), log);
+        assertThat(process.waitFor(2, TimeUnit.MINUTES)).as("exited within 2 minutes, log %s", log).isTrue();
+        String printed = Files.readString(log);
+        assertThat(process.exitValue()).as(printed).isZero();
+        assertThat(printed).doesNotContain(server.secretKey());
+        return printed;
     }
 
     @Test
