@@ -9,6 +9,9 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.DeploymentOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -46,6 +49,38 @@ class CliErrorsTest {
         assertThat(run.exitCode()).isEqualTo(2);
         assertThat(run.err()).startsWith("vqrae: kafka.topics.inptu: unknown key (known here: dead-letter, features, input, tokens;")
                 .doesNotContain("\tat ");
+    }
+
+    /**
+     * Under {@code flink run} Flink set up the filesystems from the cluster's configuration, on every process; a
+     * job config's {@code s3.*} would reach this client only. Flink's {@code flink run} puts a context environment
+     * of a non-local target in place, as this test does.
+     */
+    @Test
+    void s3SettingsUnderFlinkRunAreRefusedNamingTheKey() {
+        Configuration cluster = new Configuration();
+        cluster.set(DeploymentOptions.TARGET, "remote");
+        ClusterContext.install(cluster);
+        try {
+            Run run = run("detokenize", "--set", "s3.endpoint=http://127.0.0.1:9000", "s3://tokens/run");
+            assertThat(run.exitCode()).isEqualTo(2);
+            assertThat(run.err()).isEqualTo("vqrae: s3: applies to local runs only: on a cluster, s3.* keys belong in the Flink"
+                    + " configuration (flinkConfiguration in deploy/k8s/flink-deployment.yaml), which every JobManager and"
+                    + " TaskManager reads" + System.lineSeparator());
+        } finally {
+            ClusterContext.uninstall();
+        }
+    }
+
+    /** What {@code flink run} does before it calls a job's main: a context environment of the cluster's target. */
+    private static final class ClusterContext extends StreamExecutionEnvironment {
+        static void install(Configuration configuration) {
+            initializeContextEnvironment(ignored -> new StreamExecutionEnvironment(configuration));
+        }
+
+        static void uninstall() {
+            resetContextEnvironment();
+        }
     }
 
     @Test
