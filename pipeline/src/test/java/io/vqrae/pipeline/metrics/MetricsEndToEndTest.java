@@ -423,15 +423,10 @@ class MetricsEndToEndTest {
         }
 
         private void await(String promql, String relation, java.util.function.DoublePredicate wanted, double value) throws Exception {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (System.nanoTime() < deadline) {
-                JsonNode result = query(promql);
-                if (result.size() > 0 && wanted.test(result.get(0).get("value").get(1).asDouble())) {
-                    return;
-                }
-                Thread.sleep(250);
+            java.util.function.Predicate<JsonNode> seen = answer -> answer.size() > 0 && wanted.test(answer.get(0).get("value").get(1).asDouble());
+            if (!seen.test(poll(promql, 60, seen))) {
+                throw new AssertionError("Prometheus never saw " + promql + " " + relation + " " + value);
             }
-            throw new AssertionError("Prometheus never saw " + promql + " " + relation + " " + value);
         }
 
         /**
@@ -440,13 +435,19 @@ class MetricsEndToEndTest {
          * although the series exists; one that never answers within 30 s fails.
          */
         JsonNode awaitSeries(String promql) throws Exception {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            JsonNode result = poll(promql, 30, answer -> !answer.isEmpty());
+            assertThat(result.size()).as("series of: " + promql).isPositive();
+            return result;
+        }
+
+        /** Queries {@code promql} every 250 ms until {@code done} holds or {@code seconds} pass; the last answer. */
+        private JsonNode poll(String promql, int seconds, java.util.function.Predicate<JsonNode> done) throws Exception {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
             JsonNode result = query(promql);
-            while (result.isEmpty() && System.nanoTime() < deadline) {
+            while (!done.test(result) && System.nanoTime() < deadline) {
                 Thread.sleep(250);
                 result = query(promql);
             }
-            assertThat(result.size()).as("series of: " + promql).isPositive();
             return result;
         }
 
